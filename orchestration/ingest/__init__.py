@@ -1,0 +1,1 @@
+"""Parsers of the four source downloads, one module a source, and the loader they share."""

@@ -1,0 +1,144 @@
+"""Global Trade Atlas export: one reporter's imports of one HS code, monthly, by partner.
+
+Native layout: CSV, UTF-8, a title block of five lines and a blank line
+(reporter and flow on line 2, HS code on line 3), then the header
+``Partner Country, Unit, January 2016, …`` and one row per partner; the
+``World`` row is the total; an empty cell means no trade.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import duckdb
+
+from .common import (
+    DownloadFile,
+    RowCheck,
+    check_complete_last_line,
+    csv_columns,
+    first_bad_row,
+    read_csv_relation,
+    sniff_text_encoding,
+)
+
+SOURCE = "gta"
+TABLE = "gta_us_imports"
+FILE_PATTERNS = ("GTA_*.csv",)
+TITLE_LINES = 6
+HEADER_LINE = TITLE_LINES + 1
+REPORTER_FLOW = re.compile(r"^(?P<reporter>.+?) (?P<flow>Imports|Exports) from (?P<partner>.+)$")
+COMMODITY = re.compile(r"^Commodity: (?P<hs>[0-9]{4,10}), (?P<description>.*)$")
+NUMBER = r"^[0-9]+(\.[0-9]+)?$"
+
+
+def _title_block(file: DownloadFile) -> tuple[list[str], list[str]]:
+    with file.path.open("r", encoding="utf-8-sig", newline="") as f:
+        lines = [f.readline() for _ in range(HEADER_LINE)]
+    if not lines[0]:
+        raise file.error(None, "the file is empty")
+    return [line.rstrip("\r\n") for line in lines[:TITLE_LINES]], csv_columns(
+        lines[TITLE_LINES].rstrip("\r\n"), ","
+    )
+
+
+def _month(label: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(label.strip(), "%B %Y").date()
+    except ValueError:
+        return None
+
+
+def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, into: str) -> None:
+    """Parse one GTA download into the temporary table ``into``, one row per partner and month."""
+    sniff_text_encoding(file, ("utf-8",))
+    title, header = _title_block(file)
+    reporter_flow = REPORTER_FLOW.match(title[1].strip().strip('"'))
+    if title[0].strip() != "Global Trade Atlas" or reporter_flow is None:
+        raise file.error(
+            "line 1", "not a Global Trade Atlas export: expected 'Global Trade Atlas' on line 1 "
+            "and '<reporter> Imports from <partner>' on line 2"
+        )
+    commodity = COMMODITY.match(title[2].strip().strip('"'))
+    if commodity is None:
+        raise file.error("line 3", f"expected 'Commodity: <HS code>, <description>', found {title[2]!r}")
+    if header[:2] != ["Partner Country", "Unit"] or len(header) < 3:
+        raise file.error(
+            f"line {HEADER_LINE}",
+            "the header is not this source's layout: expected 'Partner Country,Unit,<month>…', "
+            f"found {','.join(header[:3])!r}",
+        )
+    months = header[2:]
+    bad = next((m for m in months if _month(m) is None), None)
+    if bad is not None:
+        raise file.error(
+            f"line {HEADER_LINE}", f'column "{bad}" is not a month such as "January 2016"'
+        )
+    check_complete_last_line(file)
+    month_columns = [f"m{i}" for i in range(len(months))]
+    read_csv_relation(
+        con, file, file.path, ["partner_name", "unit", *month_columns], ",", f"{into}_text",
+        skip_lines=HEADER_LINE,
+    )
+    labels = con.execute(
+        "SELECT * FROM (VALUES " + ", ".join("(?, ?, ?::DATE)" for _ in months) + ") t(col, label, month)",
+        [v for i, m in enumerate(months) for v in (month_columns[i], m, _month(m))],
+    ).df()
+    con.register(f"{into}_months", labels)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {into} AS
+        WITH long AS (
+            UNPIVOT {into}_text ON {", ".join(month_columns)} INTO NAME col VALUE value_text
+        )
+        SELECT
+            ? AS reporter, ? AS flow, ? AS hs_code, ? AS commodity,
+            trim(long.partner_name) AS partner_name, trim(long.unit) AS unit,
+            m.label AS period_label, m.month::DATE AS period_month,
+            trim(long.value_text) AS value_text,
+            ? AS source_file, ?::DATE AS download_date, long.source_row
+        FROM long JOIN {into}_months m USING (col)
+        WHERE trim(long.value_text) <> ''
+        """,
+        [
+            reporter_flow["reporter"], reporter_flow["flow"], commodity["hs"], commodity["description"],
+            file.rel_path, file.download_date,
+        ],
+    )
+    con.unregister(f"{into}_months")
+    first_bad_row(
+        con,
+        into,
+        file,
+        [
+            RowCheck("coalesce(partner_name, '') = ''", "'Partner Country is empty'"),
+            RowCheck(
+                "value_text LIKE '-%'",
+                """'value "' || value_text || '" for ' || period_label || ' is negative; trade values cannot be'""",
+            ),
+            RowCheck(
+                f"NOT regexp_matches(value_text, '{NUMBER}')",
+                """'value "' || value_text || '" for ' || period_label || ' is not a number'""",
+            ),
+            RowCheck(
+                "period_month > download_date",
+                """'month "' || period_label || '" is after the download date ' || download_date
+                || ': the file is in the wrong download folder, or the folder is misnamed'""",
+            ),
+        ],
+    )
+    if con.execute(f"SELECT count(*) FROM {into} WHERE partner_name = 'World'").fetchall()[0][0] == 0:
+        raise file.error(
+            None, "has no 'World' row: the total is needed for the shares; export the report again with World"
+        )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {into} AS
+        SELECT reporter, flow, hs_code, commodity, partner_name, unit, period_label, period_month,
+               value_text::DOUBLE AS value_usd, source_file, download_date, source_row
+        FROM {into}
+        """
+    )
+    con.execute(f"DROP TABLE {into}_text")
