@@ -1,0 +1,107 @@
+-- The series each exhibit is built from, per edition, in the exhibit's printing unit
+-- (億, 100 million) and unrounded: one row per edition, exhibit, series and period
+-- (month, or year for ITC). The total series is the source's own total where it has one
+-- (GTA's and ITC's World), else the sum of every partner (customs).
+with
+
+observations as (
+
+    select * from {{ ref('int_observations__vintaged') }}
+
+),
+
+exhibits as (
+
+    select * from {{ ref('bulletin_exhibits') }}
+
+),
+
+figure1 as (
+
+    select
+        edition, 'figure1_tw_server_production' as exhibit, 'total' as series,
+        period_grain, period_start, value, is_preliminary
+    from observations
+    where source = 'moea'
+        and product = '{{ var("moea_product") }}'
+        and measure = '{{ var("moea_measure") }}'
+
+),
+
+customs_exports as (
+
+    select * from observations
+    where source = 'customs' and flow = 'export' and product = '{{ var("hs_code") }}'
+
+),
+
+table1 as (
+
+    -- The bulletin shows China and Hong Kong as one destination.
+    select
+        edition, 'table1_tw_server_exports_by_destination' as exhibit,
+        case when partner_code in ('CN', 'HK') then 'CN+HK' else coalesce(partner_code, partner_name) end
+            as series,
+        period_grain, period_start, value, is_preliminary
+    from customs_exports
+
+    union all
+
+    select
+        edition, 'table1_tw_server_exports_by_destination', 'total',
+        period_grain, period_start, value, is_preliminary
+    from customs_exports
+
+),
+
+table2 as (
+
+    select
+        edition, 'table2_us_server_imports_by_source' as exhibit,
+        case when partner_code = 'WORLD' then 'total' else coalesce(partner_code, partner_name) end
+            as series,
+        period_grain, period_start, value, is_preliminary
+    from observations
+    where source = 'gta' and flow = 'import' and product = '{{ var("hs_code") }}'
+
+),
+
+table3 as (
+
+    select
+        edition, 'table3_major_exporters' as exhibit,
+        case when partner_code = 'WORLD' then 'world' else coalesce(partner_code, partner_name) end
+            as series,
+        period_grain, period_start, value, is_preliminary
+    from observations
+    where source = 'itc' and product = '{{ var("hs_code") }}'
+
+),
+
+unioned as (
+
+    select * from figure1
+    union all select * from table1
+    union all select * from table2
+    union all select * from table3
+
+),
+
+in_print_units as (
+
+    select
+        unioned.edition,
+        unioned.exhibit,
+        unioned.series,
+        unioned.series = exhibits.total_series as is_total,
+        unioned.period_grain,
+        unioned.period_start,
+        sum(unioned.value) / any_value(exhibits.value_divisor) as value,
+        bool_or(unioned.is_preliminary) as is_preliminary
+    from unioned
+    inner join exhibits on unioned.exhibit = exhibits.exhibit
+    group by all
+
+)
+
+select * from in_print_units
