@@ -1,0 +1,31 @@
+"""The Dagster code location: assets, checks, resources, jobs, schedule and sensor."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from .assets.dbt import bulletin_dbt_assets
+from .assets.ingest import ingest_assets
+from .project import dbt_resource
+from .settings import warehouse_path
+
+warehouse = warehouse_path()
+warehouse.parent.mkdir(parents=True, exist_ok=True)
+
+refresh_job = dg.define_asset_job(
+    "refresh_bulletin",
+    selection=dg.AssetSelection.all(),
+    description="Ingest every download, build the dbt models with their tests, publish the bulletin.",
+)
+
+defs = dg.Definitions(
+    assets=[*ingest_assets, bulletin_dbt_assets],
+    jobs=[refresh_job],
+    resources={
+        "duckdb": DuckDBResource(database=str(warehouse)),
+        "dbt": dbt_resource(),
+    },
+    # DuckDB allows one writing process at a time: steps run one after another, in one process.
+    executor=dg.in_process_executor,
+)
