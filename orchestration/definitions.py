@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from .assets.dbt import bulletin_dbt_assets
 from .assets.ingest import ingest_assets
 from .project import dbt_resource
 from .settings import warehouse_path
+from .warehouse import Warehouse
 
 warehouse = warehouse_path()
 warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -23,7 +23,10 @@ defs = dg.Definitions(
     assets=[*ingest_assets, bulletin_dbt_assets],
     jobs=[refresh_job],
     resources={
-        "duckdb": DuckDBResource(database=str(warehouse)),
+        "warehouse": Warehouse(
+            path=str(warehouse),
+            writing_steps=[a.op.name for a in ingest_assets] + [bulletin_dbt_assets.op.name],
+        ),
         "dbt": dbt_resource(),
     },
     # DuckDB allows one writing process at a time: steps run one after another, in one process.

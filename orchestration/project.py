@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -39,3 +41,21 @@ def dbt_build_args(vars_: Mapping[str, object] | None = None) -> list[str]:
     if vars_:
         args += ["--vars", json.dumps(dict(vars_), ensure_ascii=False, sort_keys=True)]
     return args
+
+
+@contextlib.contextmanager
+def warehouse_env(path: Path) -> Iterator[None]:
+    """Point dbt's profile (BULLETIN_WAREHOUSE) at ``path`` for the dbt commands in the block.
+
+    dbt runs as a subprocess that inherits this process's environment; steps run one at a
+    time in one process, so the change is seen by that dbt command alone.
+    """
+    before = os.environ.get("BULLETIN_WAREHOUSE")
+    os.environ["BULLETIN_WAREHOUSE"] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("BULLETIN_WAREHOUSE", None)
+        else:
+            os.environ["BULLETIN_WAREHOUSE"] = before

@@ -7,7 +7,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from ..project import dbt_build_args, dbt_project, dbt_vars
+from ..project import dbt_build_args, dbt_project, dbt_vars, warehouse_env
+from ..warehouse import Warehouse
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 
@@ -36,6 +37,12 @@ class DbtRunConfig(dg.Config):
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
 )
-def bulletin_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtRunConfig):
+def bulletin_dbt_assets(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtRunConfig
+):
     vars_ = dbt_vars({"as_of_date": config.as_of_date, "first_year": config.first_year})
-    yield from dbt.cli(dbt_build_args(vars_), context=context).stream()
+    # dbt builds in this run's working copy; its tests run inside `dbt build`, so a failed
+    # test fails this step and the live warehouse is never touched.
+    with warehouse_env(warehouse.working_copy(context)):
+        yield from dbt.cli(dbt_build_args(vars_), context=context).stream()
+    warehouse.finish_step(context)

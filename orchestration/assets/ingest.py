@@ -2,11 +2,11 @@
 
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from ..ingest.common import IngestError
 from ..ingest.loader import PARSERS, load_source
 from ..settings import raw_dir
+from ..warehouse import Warehouse
 
 DESCRIPTIONS = {
     "customs": "Customs portal query exports (財政部關務署 綜合查詢): Taiwan's trade by flow, HS code and country.",
@@ -25,12 +25,13 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
         description=f"{DESCRIPTIONS[source]} Every download under raw/{source}/<date>/ into raw.{parser.TABLE}.",
         kinds={"duckdb", "python"},
     )
-    def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         try:
-            with duckdb.get_connection() as con:
+            with warehouse.connect(context) as con:
                 result = load_source(con, source, raw_dir())
         except IngestError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        warehouse.finish_step(context)
         for name in result.ignored:
             context.log.warning(f"{name}: not a {source} data file; ignored")
         return dg.MaterializeResult(
