@@ -84,7 +84,10 @@ def discover(raw_dir: Path, source: str, patterns: Sequence[str]) -> Discovery:
         try:
             download_date = dt.date.fromisoformat(folder.name)
         except ValueError as exc:
-            raise IngestError(f"{rel_folder}: download folder is not a valid date ({exc})") from exc
+            raise IngestError(
+                f"{rel_folder}: download folder is not a valid date ({exc}); "
+                "name it by the day of the download, YYYY-MM-DD"
+            ) from exc
         for path in sorted(folder.iterdir()):
             rel = f"{rel_folder}/{path.name}"
             if path.is_file() and any(fnmatch.fnmatchcase(path.name, p) for p in patterns):
@@ -98,6 +101,13 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+ENCODING_NAMES = {"utf-8": "UTF-8", "cp950": "Big5 (CP950)"}
+
+
+def _encoding_names(allowed: Sequence[str]) -> str:
+    return " or ".join(ENCODING_NAMES[e] for e in allowed)
+
+
 def sniff_text_encoding(file: DownloadFile, allowed: Sequence[str]) -> str:
     """The encoding of a text download: ``utf-8`` (BOM or not) or ``cp950`` (Big5).
 
@@ -106,23 +116,34 @@ def sniff_text_encoding(file: DownloadFile, allowed: Sequence[str]) -> str:
     reported with its line.
     """
     with file.path.open("rb") as f:
-        head = f.read(4)
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise file.error(
-            "line 1", "the file is UTF-16; export it again as UTF-8 or Big5 (CSV) from the source"
-        )
+        head = f.read(4096)
     if not head:
-        raise file.error(None, "the file is empty")
-    errors: list[str] = []
+        raise file.error(None, "the file is empty (0 bytes); download it again")
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+        raise file.error(
+            "line 1",
+            "the file is UTF-16 (or not text at all: it has NUL bytes); "
+            f"export it again as {_encoding_names(allowed)} from the source",
+        )
+    # A download cut off in the middle of a character is cut off, not in another encoding.
+    check_complete_last_line(file)
+    errors: list[tuple[int, str, str]] = []
     for encoding in allowed:
         bad = _first_decode_error(file.path, encoding)
         if bad is None:
             return encoding
-        errors.append(f"{bad[1]} at line {bad[0]}")
-    names = " or ".join("UTF-8" if e == "utf-8" else "Big5 (CP950)" for e in allowed)
-    raise file.error(
-        None, f"the file is neither {names}: {'; '.join(errors)}; download it again"
-    )
+        errors.append((bad[0], encoding, bad[1]))
+    # The encoding that reads furthest is the file's own: its first bad byte is the damage.
+    line, encoding, what = max(errors)
+    if len(errors) > 1:
+        others = "; ".join(
+            f"as {ENCODING_NAMES[e]} it fails at line {n}" for n, e, _ in errors if e != encoding
+        )
+        what += (
+            f": the file is neither {' nor '.join(ENCODING_NAMES[e] for e in allowed)} "
+            f"(it reads as {ENCODING_NAMES[encoding]} up to this line; {others})"
+        )
+    raise file.error(f"line {line}", f"{what}; the download is damaged, download it again")
 
 
 def _first_decode_error(path: Path, encoding: str) -> tuple[int, str] | None:
@@ -135,10 +156,11 @@ def _first_decode_error(path: Path, encoding: str) -> tuple[int, str] | None:
             try:
                 decoder.decode(block, final=final)
             except UnicodeDecodeError as exc:
-                pending = decoder.getstate()[0] if not final else b""
-                data = pending + block
+                # exc.object is what the decoder held: bytes left over from the last block
+                # (never a line break) followed by this block.
+                data = exc.object
                 line = lines_before + _line_of(data, max(exc.start, 0))
-                return line, f"byte {data[exc.start:exc.start + 2]!r} is not valid {encoding}"
+                return line, f"byte(s) {data[exc.start:exc.end]!r} are not valid {ENCODING_NAMES[encoding]}"
             if final:
                 return None
             lines_before += block.count(b"\n")
@@ -167,7 +189,13 @@ def read_first_line(path: Path) -> str:
         return f.readline().rstrip("\r\n")
 
 
-def check_header(file: DownloadFile, found: Sequence[str], expected: Sequence[str], line: int = 1):
+def check_header(
+    file: DownloadFile,
+    found: Sequence[str],
+    expected: Sequence[str],
+    line: int = 1,
+    where_label: str = "line",
+) -> None:
     """Fail with the missing or unexpected column names when a header is not the source's."""
     found = [c.strip() for c in found]
     missing = [c for c in expected if c not in found]
@@ -181,7 +209,7 @@ def check_header(file: DownloadFile, found: Sequence[str], expected: Sequence[st
         if not parts:
             parts.append("columns are in another order")
         raise file.error(
-            f"line {line}",
+            f"{where_label} {line}",
             "the header is not this source's layout: "
             + "; ".join(parts)
             + f" (expected: {', '.join(expected)})",
@@ -230,6 +258,12 @@ def csv_columns(line: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter))
 
 
+def count_lines(path: Path) -> int:
+    """The number of line breaks in a file, counted block by block."""
+    with path.open("rb") as f:
+        return sum(block.count(b"\n") for block in iter(lambda: f.read(CHUNK), b""))
+
+
 def check_complete_last_line(file: DownloadFile) -> None:
     """A download cut off mid-row does not end with a line break: refuse it."""
     size = file.path.stat().st_size
@@ -237,13 +271,89 @@ def check_complete_last_line(file: DownloadFile) -> None:
         f.seek(max(size - 1, 0))
         last = f.read(1)
     if last != b"\n":
-        with file.path.open("rb") as f:
-            lines = sum(block.count(b"\n") for block in iter(lambda: f.read(CHUNK), b"")) + 1
         raise file.error(
-            f"line {lines}",
+            f"line {count_lines(file.path) + 1}",
             "the file ends in the middle of a row (no line break after the last line): "
             "the download was cut off; download it again",
         )
+
+
+CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
+CSV_FIELD_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _reader_error(file: DownloadFile, exc: duckdb.Error, columns: int, delimiter: str) -> IngestError:
+    text = str(exc)
+    line = CSV_ERROR_LINE.search(text)
+    counts = CSV_FIELD_COUNT.search(text)
+    where = f"line {line[1]}" if line else None
+    shown = "tab" if delimiter == "\t" else repr(delimiter)
+    if "unterminated quote" in text:
+        what = (
+            "a double quote opens a field that does not close on this line; "
+            "the download is damaged, download it again"
+        )
+    elif counts:
+        what = (
+            f"the row has {counts[2]} fields, expected {counts[1]} (separated by {shown}): "
+            "a value with an unquoted separator, a missing field or an unclosed double quote"
+        )
+    else:
+        first = text.splitlines()[0] if text else type(exc).__name__
+        what = f"cannot be read as {columns} fields separated by {shown}: {first}"
+    return file.error(where, what)
+
+
+def _check_every_line_read(
+    con: duckdb.DuckDBPyConnection,
+    file: DownloadFile,
+    text_path: Path,
+    table: str,
+    columns: Sequence[str],
+    skip_lines: int,
+) -> None:
+    """Every line after ``skip_lines`` must have become one row, so ``source_row`` is its line.
+
+    DuckDB's reader silently skips empty lines and silently drops the rest of a
+    file after a double quote that is never closed; both would lose rows or shift
+    the lineage, so both are refused here. Empty lines at the very end are harmless.
+    """
+    rows, last_row = con.execute(f"SELECT count(*), max(source_row) FROM {table}").fetchall()[0]
+    lines = count_lines(text_path)
+    if rows + skip_lines == lines:
+        return
+    # Only on a mismatch: find the first empty line between rows (rare, so a scan is fine).
+    first_empty, trailing_empty = None, 0
+    with text_path.open("rb") as f:
+        for number, text in enumerate(f, start=1):
+            if text.strip(b"\r\n\t ") == b"":
+                trailing_empty += 1
+                if number > skip_lines and first_empty is None:
+                    first_empty = number
+            else:
+                if trailing_empty and first_empty is not None and number > skip_lines:
+                    raise file.error(
+                        f"line {first_empty}",
+                        "the line is empty: a download has no empty lines between rows "
+                        "(the rows after it would get the wrong line numbers); download it again",
+                    )
+                trailing_empty, first_empty = 0, None
+    if rows + skip_lines + trailing_empty == lines:
+        return
+    quoted = " OR ".join(f"contains(coalesce({c}, ''), chr(10))" for c in columns)
+    spanning = con.execute(f"SELECT min(source_row) FROM {table} WHERE {quoted}").fetchall()[0][0]
+    counts = f"({lines - skip_lines - trailing_empty} data lines, {rows} rows read)"
+    if spanning is not None:
+        raise file.error(
+            f"line {spanning}",
+            "a double quote opens a field that does not close on this line, so the field runs on "
+            f"into the next line {counts}; the download is damaged, download it again",
+        )
+    raise file.error(
+        f"line {(last_row or skip_lines) + 1}",
+        "a double quote opens a field that never closes, so the rest of the file cannot be read "
+        f"as rows {counts}; the download is damaged, download it again",
+    )
 
 
 def read_csv_relation(
@@ -259,7 +369,8 @@ def read_csv_relation(
 
     The first ``skip_lines`` lines (title block, header) are skipped; each row
     gets ``source_row``, its line number in the file. Rows with too few or too
-    many fields are refused by the reader and reported with the file's name.
+    many fields are refused by the reader and reported with the file's name and
+    line; every line after the header must become one row, and there must be one.
     """
     spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
     try:
@@ -274,6 +385,10 @@ def read_csv_relation(
             [skip_lines, str(text_path), skip_lines, delimiter],
         )
     except duckdb.Error as exc:
-        detail = str(exc).splitlines()
-        line = next((x for x in detail if "Line" in x or "line" in x), detail[0] if detail else "")
-        raise file.error(None, f"cannot be read as {len(columns)} delimited columns: {line.strip()}") from exc
+        raise _reader_error(file, exc, len(columns), delimiter) from exc
+    _check_every_line_read(con, file, text_path, into, columns, skip_lines)
+    if con.execute(f"SELECT count(*) FROM {into}").fetchall()[0][0] == 0:
+        raise file.error(
+            f"line {skip_lines + 1}",
+            "the file has no data rows after the header: the export came out empty; download it again",
+        )

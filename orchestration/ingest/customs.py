@@ -27,6 +27,13 @@ from .common import (
 SOURCE = "customs"
 TABLE = "customs_trade"
 FILE_PATTERNS = ("綜合查詢_*.csv",)
+DESCRIPTION = "a Customs portal query export (綜合查詢)"
+# How the file's first bytes look (UTF-8 with or without BOM, or Big5): the start of the header.
+SIGNATURES = (
+    "進出口別,".encode(),
+    "\ufeff進出口別,".encode(),
+    "進出口別,".encode("cp950"),
+)
 HEADER = ("進出口別", "日期", "貨品號列", "中文貨名", "英文貨名", "國家", "美元(千元)")
 COLUMNS = {
     "flow": "進出口別",
@@ -82,8 +89,8 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, int
                 """'日期 "' || coalesce(period_label, '') || '" is not a ROC month such as 113年9月'""",
             ),
             RowCheck(
-                "make_date(_roc_year::INT + 1911, _month::INT, 1) > download_date",
-                """'日期 "' || period_label || '" is after the download date ' || download_date
+                "make_date(_roc_year::INT + 1911, _month::INT, 1) + INTERVAL 1 MONTH > download_date",
+                """'日期 "' || period_label || '" ends after the download date ' || download_date
                 || ': the file is in the wrong download folder, or the folder is misnamed'""",
             ),
             RowCheck(

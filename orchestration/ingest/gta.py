@@ -27,6 +27,8 @@ from .common import (
 SOURCE = "gta"
 TABLE = "gta_us_imports"
 FILE_PATTERNS = ("GTA_*.csv",)
+DESCRIPTION = "a Global Trade Atlas export"
+SIGNATURES = (b"Global Trade Atlas", b"\xef\xbb\xbfGlobal Trade Atlas")
 TITLE_LINES = 6
 HEADER_LINE = TITLE_LINES + 1
 REPORTER_FLOW = re.compile(r"^(?P<reporter>.+?) (?P<flow>Imports|Exports) from (?P<partner>.+)$")
@@ -116,15 +118,16 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, int
             RowCheck("coalesce(partner_name, '') = ''", "'Partner Country is empty'"),
             RowCheck(
                 "value_text LIKE '-%'",
-                """'value "' || value_text || '" for ' || period_label || ' is negative; trade values cannot be'""",
+                """'value "' || value_text || '" for ' || period_label
+                || ' is negative; trade values cannot be'""",
             ),
             RowCheck(
                 f"NOT regexp_matches(value_text, '{NUMBER}')",
                 """'value "' || value_text || '" for ' || period_label || ' is not a number'""",
             ),
             RowCheck(
-                "period_month > download_date",
-                """'month "' || period_label || '" is after the download date ' || download_date
+                "period_month + INTERVAL 1 MONTH > download_date",
+                """'month "' || period_label || '" ends after the download date ' || download_date
                 || ': the file is in the wrong download folder, or the folder is misnamed'""",
             ),
         ],

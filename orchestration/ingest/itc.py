@@ -27,6 +27,8 @@ from .common import (
 SOURCE = "itc"
 TABLE = "itc_exporters"
 FILE_PATTERNS = ("Trade_Map_-_*.txt",)
+DESCRIPTION = "an ITC Trade Map list of exporters"
+SIGNATURES = (b"\xef\xbb\xbfExporters\t", b"Exporters\t")
 PRODUCT_IN_NAME = re.compile(r"_product_\((?P<product>.+)\)\.txt$")
 YEAR_COLUMN = re.compile(r"^Exported value in (?P<year>[0-9]{4})$")
 NUMBER = r"^[0-9]+(\.[0-9]+)?$"
@@ -51,14 +53,15 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, int
             "'Exported value in <year>' columns"
         )
     years = [YEAR_COLUMN.match(h) for h in header[1:]]
-    bad = next((h for h, y in zip(header[1:], years) if y is None), None)
+    bad = next((h for h, y in zip(header[1:], years, strict=True) if y is None), None)
     if bad is not None:
         raise file.error("line 1", f'column "{bad}" is not "Exported value in <year>"')
     year_values = [int(y["year"]) for y in years]
     gaps = sorted(set(range(min(year_values), max(year_values) + 1)) - set(year_values))
     if gaps:
         raise file.error(
-            "line 1", f"the year column(s) {', '.join(map(str, gaps))} are missing: export every year of the range"
+            "line 1",
+            f"the year column(s) {', '.join(map(str, gaps))} are missing: export every year of the range",
         )
     check_complete_last_line(file)
     year_columns = [f"y{y}" for y in year_values]
@@ -93,15 +96,17 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, int
             RowCheck("coalesce(exporter_name, '') = ''", "'Exporters (the exporter name) is empty'"),
             RowCheck(
                 "value_text LIKE '-%'",
-                """'value "' || value_text || '" for ' || period_label || ' is negative; trade values cannot be'""",
+                """'value "' || value_text || '" for ' || period_label
+                || ' is negative; trade values cannot be'""",
             ),
             RowCheck(
                 f"NOT regexp_matches(value_text, '{NUMBER}')",
                 """'value "' || value_text || '" for ' || period_label || ' is not a number'""",
             ),
             RowCheck(
-                "make_date(period_year, 1, 1) > download_date",
-                """'year ' || period_year || ' is after the download date ' || download_date""",
+                "make_date(period_year + 1, 1, 1) > download_date",
+                """'year ' || period_year || ' ends after the download date ' || download_date
+                || ': the file is in the wrong download folder, or the folder is misnamed'""",
             ),
         ],
     )
