@@ -3,7 +3,9 @@
 -- int_bulletin__cells: downloads dated on or before 2024-10-14), so later downloads and their
 -- revisions never break it. One row per printed cell that is missing, or differs in value or
 -- in decimals, naming the cell.
-{{ config(severity='error') }}
+-- It reads the seed and int_bulletin__cells: meta.dagster.ref shows it in Dagster as a check
+-- on int_bulletin__cells (a test with two parents is otherwise no asset's check).
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'int_bulletin__cells'}}}) }}
 
 with
 

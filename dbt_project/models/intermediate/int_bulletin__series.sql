@@ -4,9 +4,24 @@
 -- (GTA's and ITC's World), else the sum of every partner (customs).
 with
 
-observations as (
+vintaged as (
 
     select * from {{ ref('int_observations__vintaged') }}
+
+),
+
+editions as (
+
+    select * from {{ ref('int_editions') }}
+
+),
+
+-- each edition's observations, with the HS code it is built for
+observations as (
+
+    select vintaged.*, editions.hs_code
+    from vintaged
+    inner join editions on vintaged.edition = editions.edition
 
 ),
 
@@ -16,22 +31,32 @@ exhibits as (
 
 ),
 
+products as (
+
+    select * from {{ ref('products') }}
+
+),
+
 figure1 as (
 
+    -- the survey product that corresponds to the HS code (none: no Figure 1)
     select
-        edition, 'figure1_tw_server_production' as exhibit, 'total' as series,
-        period_grain, period_start, value, is_preliminary
+        observations.edition, 'figure1_tw_server_production' as exhibit, 'total' as series,
+        observations.period_grain, observations.period_start, observations.value,
+        observations.is_preliminary
     from observations
-    where source = 'moea'
-        and product = '{{ var("moea_product") }}'
-        and measure = '{{ var("moea_measure") }}'
+    inner join products
+        on observations.product = products.moea_product
+        and observations.hs_code = products.hs_code
+    where observations.source = 'moea'
+        and observations.measure = '{{ var("moea_measure") }}'
 
 ),
 
 customs_exports as (
 
     select * from observations
-    where source = 'customs' and flow = 'export' and product = '{{ var("hs_code") }}'
+    where source = 'customs' and flow = 'export' and product = hs_code
 
 ),
 
@@ -62,7 +87,7 @@ table2 as (
             as series,
         period_grain, period_start, value, is_preliminary
     from observations
-    where source = 'gta' and flow = 'import' and product = '{{ var("hs_code") }}'
+    where source = 'gta' and flow = 'import' and product = hs_code
 
 ),
 
@@ -74,7 +99,7 @@ table3 as (
             as series,
         period_grain, period_start, value, is_preliminary
     from observations
-    where source = 'itc' and product = '{{ var("hs_code") }}'
+    where source = 'itc' and product = hs_code
 
 ),
 

@@ -1,5 +1,6 @@
--- The cut-offs the vintages are resolved for: 'current' (the as_of_date var; null means
--- every download counts) and each published edition of the bulletin.
+-- The cut-offs the vintages are resolved for, and the product each is built for: 'current'
+-- (the as_of_date var, null meaning every download counts; the hs_code var) and each
+-- published edition of the bulletin (its cut-off and product).
 with
 
 editions as (
@@ -12,6 +13,7 @@ current_edition as (
 
     select
         'current' as edition,
+        '{{ var("hs_code") }}' as hs_code,
         {% if var('as_of_date') %}cast('{{ var("as_of_date") }}' as date){% else %}cast(null as date){% endif %}
             as cutoff_date
 
@@ -19,9 +21,9 @@ current_edition as (
 
 unioned as (
 
-    select edition, cutoff_date from current_edition
+    select edition, hs_code, cutoff_date from current_edition
     union all
-    select cast(edition as varchar), cast(cutoff_date as date) from editions
+    select cast(edition as varchar), cast(hs_code as varchar), cast(cutoff_date as date) from editions
 
 )
 
