@@ -17,7 +17,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help install run test dev dbt-build dbt-test lint clean
+.PHONY: help install fonts run test dev dbt-build dbt-test lint clean
 
 help:
 	@echo "make run       install (once) and materialize every asset: raw -> dbt -> published/"
@@ -26,6 +26,7 @@ help:
 	@echo "make dbt-build dbt build on its own (no Dagster), against the same warehouse"
 	@echo "make dbt-test  dbt test on its own"
 	@echo "make lint      ruff and sqlfluff"
+	@echo "make fonts     (root, Debian) install fonts-noto-cjk for figure1.png's Chinese labels"
 
 # One install at a time (flock), and only when pyproject.toml changed since the last one.
 $(STAMP): pyproject.toml
@@ -51,17 +52,35 @@ $(DAGSTER_HOME):
 	@mkdir -p $(DAGSTER_HOME)
 	@cp -n orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
 
-run: $(MANIFEST) $(DAGSTER_HOME)
+# figure1.png has Chinese labels when a CJK font is installed, else English ones. Optional:
+# as root with apt-get, install Debian's fonts-noto-cjk when no CJK font is there; never fatal.
+fonts:
+	@if ! dpkg -s fonts-noto-cjk >/dev/null 2>&1 \
+	  && [ "$$(fc-list 2>/dev/null | grep -ciE 'cjk|wenquanyi|droid sans fallback' || true)" = 0 ] \
+	  && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "== installing fonts-noto-cjk (Chinese labels in figure1.png)"; \
+	  ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null ) \
+	    || echo "   fonts-noto-cjk not installed: figure1.png gets English labels"; \
+	fi
+
+run: fonts $(MANIFEST) $(DAGSTER_HOME)
 	$(BIN)/python -m orchestration.cli run
 
-test: $(MANIFEST) $(DAGSTER_HOME)
+test: fonts $(MANIFEST) $(DAGSTER_HOME)
 	$(BIN)/python -m pytest
 
-dev: $(MANIFEST) $(DAGSTER_HOME)
+# The instance's settings (one run at a time, through the queue; no telemetry), copied again
+# whenever orchestration/dagster.yaml changes.
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml | $(DAGSTER_HOME)
+	cp orchestration/dagster.yaml $@
+
+# Webserver, daemon (runs the queue, the monthly schedule and the new-download sensor, both on
+# by default) and code server, on 127.0.0.1 only.
+dev: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 dbt-build: $(MANIFEST)
-	cd dbt_project && $(BIN)/dbt build
+	cd dbt_project && $(BIN)/dbt build --full-refresh
 
 dbt-test: $(MANIFEST)
 	cd dbt_project && $(BIN)/dbt test
@@ -71,4 +90,4 @@ lint: $(STAMP)
 	cd dbt_project && $(BIN)/sqlfluff lint models tests
 
 clean:
-	rm -rf warehouse published .dagster_home dbt_project/target dbt_project/logs
+	rm -rf warehouse published published.d .dagster_home dbt_project/target dbt_project/logs

@@ -6,6 +6,8 @@ import dagster as dg
 
 from .assets.dbt import bulletin_dbt_assets
 from .assets.ingest import ingest_assets
+from .assets.publish import publication_matches_manifest, published_bulletin
+from .automation import monthly_refresh, new_download_sensor
 from .project import dbt_resource
 from .settings import warehouse_path
 from .warehouse import Warehouse
@@ -20,12 +22,16 @@ refresh_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, bulletin_dbt_assets],
+    assets=[*ingest_assets, bulletin_dbt_assets, published_bulletin],
+    asset_checks=[publication_matches_manifest],
     jobs=[refresh_job],
+    schedules=[monthly_refresh],
+    sensors=[new_download_sensor],
     resources={
         "warehouse": Warehouse(
             path=str(warehouse),
-            writing_steps=[a.op.name for a in ingest_assets] + [bulletin_dbt_assets.op.name],
+            writing_steps=[a.op.name for a in ingest_assets]
+            + [bulletin_dbt_assets.op.name, published_bulletin.op.name],
         ),
         "dbt": dbt_resource(),
     },

@@ -7,6 +7,7 @@ absolute, so dbt's profile, Dagster's resources and the tests all agree.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +35,23 @@ def warehouse_path() -> Path:
 def publish_dir() -> Path:
     """Where the publish asset writes the bulletin's files."""
     return _path_from_env("BULLETIN_PUBLISH_DIR", "published")
+
+
+# The product the bulletin is about by default: HS 847150, servers (dbt_project.yml's hs_code).
+DEFAULT_HS_CODE = "847150"
+
+
+def hs_code() -> str:
+    """The product of a run (``BULLETIN_HS_CODE``, six digits; default 847150, servers).
+
+    The dbt asset passes it to dbt as the ``hs_code`` var and the publish asset publishes the
+    product's own folder; a run's config (``hs_code``) overrides it for that run."""
+    return check_hs_code(os.environ.get("BULLETIN_HS_CODE") or DEFAULT_HS_CODE)
+
+
+def check_hs_code(value: str) -> str:
+    """``value`` as an HS code of six digits, else a ValueError saying what is expected."""
+    code = str(value).strip()
+    if not re.fullmatch(r"[0-9]{6}", code):
+        raise ValueError(f"HS code {value!r} is not six digits (e.g. 847150 servers, 847180)")
+    return code

@@ -9,7 +9,7 @@ from ..settings import raw_dir
 from ..warehouse import Warehouse
 
 DESCRIPTIONS = {
-    "customs": "Customs portal query exports (財政部關務署 綜合查詢): Taiwan's trade by flow, HS code and country.",
+    "customs": "Customs portal exports (財政部關務署 綜合查詢): Taiwan's trade by flow, HS code and country.",
     "gta": "Global Trade Atlas exports: US imports of HS 847150 by partner and month.",
     "itc": "ITC Trade Map exports: exporters of HS 847150 by year.",
     "moea": "MOEA production survey exports (工業產銷存動態調查): production and sales by product and month.",
@@ -22,7 +22,7 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=["raw", parser.TABLE],
         group_name="ingest",
-        description=f"{DESCRIPTIONS[source]} Every download under raw/{source}/<date>/ into raw.{parser.TABLE}.",
+        description=f"{DESCRIPTIONS[source]} Every download in raw/{source}/<date>/ into raw.{parser.TABLE}.",
         kinds={"duckdb", "python"},
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -40,6 +40,9 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
                 "table": result.table,
                 "files": dg.MetadataValue.json(result.files),
                 "download_dates": dg.MetadataValue.json(result.download_dates),
+                # The newest download: for every period it covers, its values are the ones used.
+                "latest_download_date": max(result.download_dates, default=None),
+                "downloads": len(result.download_dates),
                 "latest_period": result.latest_period,
                 "ignored_files": dg.MetadataValue.json(result.ignored),
             }

@@ -9,13 +9,19 @@ Nothing here knows a source's layout.
 from __future__ import annotations
 
 import codecs
+import concurrent.futures
+import contextlib
 import csv
 import datetime as dt
 import fnmatch
 import hashlib
+import os
 import re
+import shutil
+import subprocess
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +29,10 @@ import duckdb
 
 DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CHUNK = 1 << 22
+# Large files are read, hashed and transcoded in blocks of this size (cut at a line end).
+BLOCK = 1 << 25
+# How much of a text file the quick encoding check reads.
+HEAD = 1 << 16
 
 
 class IngestError(ValueError):
@@ -47,11 +57,7 @@ class DownloadFile:
         return IngestError(f"{place}: {what}")
 
     def sha256(self) -> str:
-        digest = hashlib.sha256()
-        with self.path.open("rb") as f:
-            for block in iter(lambda: f.read(CHUNK), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        return scan_file(self.path).sha256
 
 
 @dataclass(frozen=True)
@@ -282,11 +288,22 @@ CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
 CSV_FIELD_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
-def _reader_error(file: DownloadFile, exc: duckdb.Error, columns: int, delimiter: str) -> IngestError:
-    text = str(exc)
-    line = CSV_ERROR_LINE.search(text)
-    counts = CSV_FIELD_COUNT.search(text)
-    where = f"line {line[1]}" if line else None
+CSV_ERROR_FILE = re.compile(r"^\s*file = (.+)$", re.MULTILINE)
+
+
+def _reader_error(
+    file: DownloadFile, exc: duckdb.Error, columns: int, delimiter: str, text: TextParts | None = None
+) -> IngestError:
+    """The reader's error in plain words, at the line of the download (``text``: what was read)."""
+    message = str(exc)
+    line = CSV_ERROR_LINE.search(message)
+    counts = CSV_FIELD_COUNT.search(message)
+    where = None
+    if line:
+        read = CSV_ERROR_FILE.search(message)
+        number = int(line[1])
+        where = f"line {text.line_in_download(read[1].strip() if read else None, number) if text else number}"
+    text = message
     shown = "tab" if delimiter == "\t" else repr(delimiter)
     if "unterminated quote" in text:
         what = (
@@ -392,3 +409,294 @@ def read_csv_relation(
             f"line {skip_lines + 1}",
             "the file has no data rows after the header: the export came out empty; download it again",
         )
+
+
+# ---------------------------------------------------------------- large files
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one pass over a file's bytes tells: its line breaks and its content hash."""
+
+    lines: int
+    sha256: str
+    size: int
+
+
+def _blocks(path: Path, size: int = BLOCK) -> Iterator[bytes]:
+    with path.open("rb", buffering=0) as f:
+        while block := f.read(size):
+            yield block
+
+
+def scan_file(path: Path, stop: threading.Event | None = None) -> FileScan:
+    """Count the line breaks of a file and hash it (SHA-256), in one pass of large blocks.
+
+    hashlib releases the GIL on large blocks, so this runs well beside a DuckDB query
+    in another thread. ``stop``, once set, ends the pass early (its result is then partial).
+    """
+    digest = hashlib.sha256()
+    lines = size = 0
+    for block in _blocks(path):
+        if stop is not None and stop.is_set():
+            break
+        digest.update(block)
+        lines += block.count(10)  # (an int: twice as fast as b"\n")
+        size += len(block)
+    return FileScan(lines, digest.hexdigest(), size)
+
+
+def scan_in_background(
+    path: Path, stop: threading.Event | None = None
+) -> concurrent.futures.Future[FileScan]:
+    """:func:`scan_file` in a thread of its own; ``.result()`` waits for it."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
+    future = pool.submit(scan_file, path, stop)
+    pool.shutdown(wait=False)
+    return future
+
+
+def check_text_head(file: DownloadFile, allowed: Sequence[str]) -> bytes:
+    """The cheap checks of a text download, from its first and last bytes; returns its head.
+
+    Empty, UTF-16 (or not text) and cut-off files are refused with the messages of
+    :func:`sniff_text_encoding`, without reading the whole file.
+    """
+    with file.path.open("rb") as f:
+        head = f.read(HEAD)
+    if not head:
+        raise file.error(None, "the file is empty (0 bytes); download it again")
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4096]:
+        raise file.error(
+            "line 1",
+            "the file is UTF-16 (or not text at all: it has NUL bytes); "
+            f"export it again as {_encoding_names(allowed)} from the source",
+        )
+    check_complete_last_line(file)
+    return head
+
+
+def quick_text_encoding(file: DownloadFile, allowed: Sequence[str]) -> tuple[str, bytes]:
+    """The encoding of a text download, judged from its first 64 KB; and those bytes.
+
+    A byte-order mark, or Chinese text in the head that is valid UTF-8, means UTF-8: the
+    rest of the file is then validated by DuckDB's reader as it reads (an invalid byte
+    stops it with its line; :func:`sniff_text_encoding` then names the fault). A head
+    that is valid only as Big5 means Big5, validated as it is transcoded. A head of plain
+    ASCII says nothing, and neither does a head that is neither: the whole file is
+    checked as before.
+    """
+    head = check_text_head(file, allowed)
+    if head.startswith(codecs.BOM_UTF8) and "utf-8" in allowed:
+        return "utf-8", head
+    cut = head[: head.rfind(b"\n") + 1] if len(head) == HEAD and b"\n" in head else head
+    if cut.isascii():
+        return sniff_text_encoding(file, allowed), head
+    for encoding in allowed:
+        try:
+            codecs.getincrementaldecoder(encoding)("strict").decode(cut, final=False)
+        except UnicodeDecodeError:
+            continue
+        return encoding, head
+    return sniff_text_encoding(file, allowed), head
+
+
+@dataclass(frozen=True)
+class TextParts:
+    """A text download as DuckDB reads it: UTF-8 files, in order, each with one line to skip.
+
+    A UTF-8 download is its own one part (its header is the line skipped). A transcoded one
+    is cut in parts at line ends: the first starts with the header, every other with a copy of
+    it, so that every part skips its first line and ``WITH ORDINALITY`` still counts the rows
+    of the whole download. ``first_lines[k]`` is the line of the download that line 2 of part
+    ``k`` is.
+    """
+
+    paths: tuple[Path, ...]
+    first_lines: tuple[int, ...]
+
+    def line_in_download(self, part: str | None, line: int) -> int:
+        """The line of the download that ``line`` of ``part`` (a path as DuckDB names it) is."""
+        for path, first in zip(self.paths, self.first_lines, strict=True):
+            if part is None or str(path) == part:
+                return first + line - 2
+        return line
+
+    def sql_list(self) -> str:
+        return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in self.paths) + "]"
+
+
+def utf8_parts(path: Path) -> TextParts:
+    return TextParts((path,), (2,))
+
+
+class TranscodeMismatch(Exception):
+    """iconv would read the file differently from Python's CP950 codec, or not at all."""
+
+
+# Where glibc's CP950 and Python's cp950 differ (kana and the user-defined area, lead bytes
+# C6-C8), glibc gives code points U+F6B1..U+F848 of the private use area: UTF-8 EF 9A..A1 ..
+# (A stray 0x80 byte, which glibc reads as U+0080 and Python refuses, is looked for in the input.)
+ICONV_ONLY = rb"\xef[\x9a-\xa1]"
+
+
+def _has_iconv_only_chars(path: Path) -> bool:
+    grep = shutil.which("grep")
+    if grep is not None:
+        proc = subprocess.run(
+            [grep, "-q", "-P", ICONV_ONLY.decode("ascii"), str(path)],
+            env={**os.environ, "LC_ALL": "C"},
+            capture_output=True,
+            check=False,
+        )
+        if proc.returncode in (0, 1):
+            return proc.returncode == 0
+    return re.search(ICONV_ONLY, path.read_bytes()) is not None
+
+
+def _iconv_part(iconv: str, source: Path, start: int, end: int, first_line: bytes, target: Path) -> None:
+    """Bytes ``start:end`` of ``source`` through iconv into ``target``, after ``first_line``.
+
+    The kernel feeds iconv from the page cache (sendfile), so the bytes never pass through
+    Python. Refuses (TranscodeMismatch) what Python's cp950 would read otherwise.
+    """
+    with target.open("wb") as out, tempfile.TemporaryFile() as errors, source.open("rb") as src:
+        out.write(first_line)
+        out.flush()
+        proc = subprocess.Popen([iconv, "-f", "CP950", "-t", "UTF-8"], stdin=subprocess.PIPE, stdout=out, stderr=errors)
+        try:
+            offset = start
+            while offset < end:
+                sent = os.sendfile(proc.stdin.fileno(), src.fileno(), offset, end - offset)
+                if sent == 0:
+                    break
+                offset += sent
+        except BrokenPipeError:  # iconv stopped at a byte it cannot read: its message says which
+            pass
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+        if proc.wait() != 0:
+            errors.seek(0)
+            raise TranscodeMismatch(errors.read().decode("utf-8", "replace").strip())
+    if _has_iconv_only_chars(target):
+        raise TranscodeMismatch("a character that glibc and Python's cp950 read differently")
+
+
+def transcode_to_utf8(
+    file: DownloadFile, encoding: str, workdir: Path, allowed: Sequence[str]
+) -> tuple[TextParts, FileScan]:
+    """A UTF-8 copy of a Big5 (CP950) download, in parts, with the scan (lines, hash) of the original.
+
+    The file is cut in blocks at line ends; each goes through ``iconv`` (glibc) into a part of
+    its own, one process per core at once, while this thread hashes the file and counts its
+    lines. glibc's CP950 agrees with Python's cp950 except for a few hundred codes (kana and the
+    user-defined area) and a stray 0x80 byte: a file holding one of those, or one that iconv
+    refuses, is decoded again with Python's codec, so the result (and an error's message) is
+    always Python's.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="utf8-", dir=workdir))
+    iconv = shutil.which("iconv") if encoding == "cp950" else None
+    if iconv is not None:
+        try:
+            return _transcode_iconv(file, iconv, folder)
+        except TranscodeMismatch:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+    target = folder / "all.csv"
+    return utf8_parts(target), _transcode_python(file, encoding, target, allowed)
+
+
+def _transcode_iconv(file: DownloadFile, iconv: str, folder: Path) -> tuple[TextParts, FileScan]:
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    digest = hashlib.sha256()
+    lines = size = 0
+    header: bytes | None = None
+    paths: list[Path] = []
+    first_lines: list[int] = []
+    buffer = bytearray(BLOCK)
+    view = memoryview(buffer)
+    start = 0  # where the next part starts
+    start_line = 1  # the line it starts with
+    with (
+        concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iconv") as pool,
+        file.path.open("rb", buffering=0) as src,
+    ):
+        pending: list[concurrent.futures.Future[None]] = []
+
+        def submit(end: int, line: int) -> None:
+            nonlocal start, start_line
+            target = folder / f"{len(paths):06d}.csv"
+            # Part 0 starts with the header itself; the others with a copy of it, to be skipped.
+            first = b"" if start == 0 else header
+            pending.append(pool.submit(_iconv_part, iconv, file.path, start, end, first, target))
+            paths.append(target)
+            first_lines.append(2 if start == 0 else start_line)
+            start, start_line = end, line
+
+        try:
+            while n := src.readinto(buffer):
+                block = view[:n]
+                if buffer.find(b"\x80", 0, n) >= 0:
+                    raise TranscodeMismatch("a 0x80 byte, which is not Big5")
+                if header is None:
+                    first_end = buffer.find(b"\n", 0, n) + 1
+                    header = (
+                        bytes(buffer[:first_end]).decode("cp950").encode("utf-8") if first_end else b"\r\n"
+                    )
+                digest.update(block)
+                last = buffer.rfind(b"\n", 0, n) + 1
+                lines += buffer.count(10, 0, n)
+                size += n
+                if last and size - n + last - start >= BLOCK // 2:
+                    submit(size - n + last, lines + 1)
+                if any(f.done() and f.exception() for f in pending):
+                    break
+            if start < size:
+                submit(size, lines + 1)
+            for future in pending:
+                future.result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return TextParts(tuple(paths), tuple(first_lines)), FileScan(lines, digest.hexdigest(), size)
+
+
+def _transcode_python(file: DownloadFile, encoding: str, target: Path, allowed: Sequence[str]) -> FileScan:
+    digest = hashlib.sha256()
+    lines = size = 0
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        with target.open("wb") as out:
+            for block in _blocks(file.path):
+                out.write(decoder.decode(block).encode("utf-8"))
+                digest.update(block)
+                lines += block.count(10)
+                size += len(block)
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeDecodeError as exc:
+        # The whole-file check names the line and the bytes (and says if it is another encoding).
+        sniff_text_encoding(file, allowed)
+        raise file.error(None, f"cannot be read as {ENCODING_NAMES[encoding]}: {exc}") from exc
+    return FileScan(lines, digest.hexdigest(), size)
+
+
+def is_invalid_unicode(exc: duckdb.Error) -> bool:
+    """DuckDB's reader met a byte sequence that is not UTF-8."""
+    return "Invalid unicode" in str(exc)
+
+
+def read_csv_sql(columns: Sequence[str], delimiter: str, skip_lines: int, path: str = "?") -> str:
+    """DuckDB's reader for a delimited UTF-8 file (``path``: a parameter), read in parallel.
+
+    Every field is text; ``ordinality`` (``WITH ORDINALITY``) numbers the rows in file
+    order, so a row's line is ``ordinality + skip_lines`` once every line is known to be a row.
+    """
+    spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
+    shown = delimiter.replace("'", "''")
+    return (
+        f"read_csv({path}, header = false, skip = {int(skip_lines)}, delim = '{shown}', quote = '\"', "
+        f"escape = '\"', columns = {spec}, auto_detect = false, strict_mode = true, "
+        "null_padding = false, all_varchar = true, parallel = true) WITH ORDINALITY"
+    )

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import logging
+import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 import duckdb
 
-from . import customs, gta, itc, moea
-from .common import DownloadFile, IngestError, discover
+from . import common, customs, gta, itc, moea
+from .common import DownloadFile, FileScan, IngestError, discover
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,10 @@ class LoadResult:
     ignored: list[str] = field(default_factory=list)
     download_dates: list[str] = field(default_factory=list)
     latest_period: str | None = None
+    # The files read this time (new or changed); the others were in the table already.
+    read: list[str] = field(default_factory=list)
+    # Files in the table before that are no longer in the raw folder: their rows were removed.
+    removed: list[str] = field(default_factory=list)
 
 
 # What ``source_row`` counts: lines of a text file, rows of a worksheet.
@@ -54,21 +62,46 @@ def _number(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-def _check_duplicates(con: duckdb.DuckDBPyConnection, source: str, table: str) -> None:
+def _check_duplicates(
+    con: duckdb.DuckDBPyConnection, source: str, table: str, dates: Sequence[dt.date]
+) -> None:
+    """Refuse two rows of one download with the same key and different values.
+
+    Only the downloads in ``dates`` are checked (every row of them: the files just read and
+    those already in the table). A first pass groups on a hash of the key, which is cheap on
+    millions of rows; only the keys it flags are grouped exactly, to name the first fault.
+    """
     key = KEYS[source]
     value = VALUE_COLUMN[source]
     cols = ", ".join(key)
+    in_dates = "list_contains(?::DATE[], download_date)"
+    flagged = con.execute(
+        f"""
+        SELECT download_date, hash({cols}) AS key_hash
+        FROM {table}
+        WHERE {in_dates}
+        GROUP BY ALL
+        HAVING min({value}) <> max({value})
+        """,
+        [list(dates)],
+    ).fetchall()
+    if not flagged:
+        return
     row = con.execute(
         f"""
+        WITH flagged AS (SELECT unnest(?::DATE[]) AS download_date, unnest(?::UBIGINT[]) AS key_hash)
         SELECT {cols},
                list(DISTINCT {value} ORDER BY {value}) AS vals,
                list((source_file, source_row) ORDER BY source_file, source_row) AS places
         FROM {table}
-        GROUP BY download_date, {cols}
+        SEMI JOIN flagged
+            ON {table}.download_date = flagged.download_date AND hash({cols}) = flagged.key_hash
+        GROUP BY {table}.download_date, {cols}
         HAVING count(DISTINCT {value}) > 1
         ORDER BY min(source_file), min(source_row)
         LIMIT 1
-        """
+        """,
+        [[d for d, _ in flagged], [h for _, h in flagged]],
     ).fetchall()
     row = row[0] if row else None
     if row is not None:
@@ -118,11 +151,98 @@ def _drop_staging(con: duckdb.DuckDBPyConnection, source: str) -> None:
         con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
 
 
-def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> LoadResult:
-    """Parse every data file of ``source`` and replace ``raw.<table>`` in one transaction.
+# Which files of each source are in its raw table, and what they were when read.
+TRACKING_TABLE = "raw._ingested_files"
+TRACKING_COLUMNS = """
+    source VARCHAR NOT NULL,
+    source_file VARCHAR NOT NULL,
+    download_date DATE NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    mtime_ns BIGINT NOT NULL,
+    rows BIGINT NOT NULL,
+    code_version VARCHAR NOT NULL,
+    loaded_at TIMESTAMP NOT NULL
+"""
 
-    A file that cannot be parsed raises :class:`IngestError` before anything is
-    written, so the raw table keeps its previous contents.
+
+@dataclass(frozen=True)
+class _Known:
+    sha256: str
+    size: int
+    mtime_ns: int
+    rows: int
+    download_date: dt.date
+    loaded_at: dt.datetime
+
+
+def code_version(source: str) -> str:
+    """A hash of the ingestion code of ``source``: when it changes, every file is read again."""
+    digest = hashlib.sha256()
+    for module in (PARSERS[source], common, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = ? AND NOT temporary",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def _known_files(
+    con: duckdb.DuckDBPyConnection, source: str, table: str, version: str
+) -> dict[str, _Known] | None:
+    """The files already in ``table`` as they were read; None when the table cannot be trusted.
+
+    None (read everything again) when there is no table or no record of its files, when
+    another version of the ingestion code read them, or when the rows do not add up (the
+    table was written by something else).
+    """
+    schema, name = table.split(".")
+    if not (_table_exists(con, schema, name) and _table_exists(con, *TRACKING_TABLE.split("."))):
+        return None
+    rows = con.execute(
+        f"""SELECT source_file, sha256, size_bytes, mtime_ns, rows, download_date, loaded_at, code_version
+            FROM {TRACKING_TABLE} WHERE source = ?""",
+        [source],
+    ).fetchall()
+    if not rows or any(r[-1] != version for r in rows):
+        return None
+    if sum(r[4] for r in rows) != con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+        return None
+    return {r[0]: _Known(*r[1:-1]) for r in rows}
+
+
+def _unchanged(file: DownloadFile, known: _Known | None) -> tuple[bool, str | None]:
+    """Whether ``file`` is the one already read (and its hash, if it had to be computed).
+
+    Same size and modification time: the same file (as make and rsync judge). Same size and
+    another time (a copy, a touch): the same when the content hash is the same.
+    """
+    if known is None:
+        return False, None
+    stat = file.path.stat()
+    if stat.st_size != known.size:
+        return False, None
+    if stat.st_mtime_ns == known.mtime_ns:
+        return True, known.sha256
+    digest = file.sha256()
+    return digest == known.sha256, digest
+
+
+def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> LoadResult:
+    """Bring ``raw.<table>`` up to date with every data file of ``source``, in one transaction.
+
+    Files already in the table (same path, same content) are not read again; new and changed
+    files are read, and the rows of changed and vanished files are removed. A file that
+    cannot be parsed raises :class:`IngestError` and the transaction is rolled back, so the
+    raw table (and the record of its files, ``raw._ingested_files``) keeps its previous
+    contents.
     """
     parser = PARSERS[source]
     found = discover(raw_dir, source, parser.FILE_PATTERNS)
@@ -135,38 +255,50 @@ def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> L
             f"{source}/: no {source} download found under {raw_dir} "
             f"(expected {source}/<YYYY-MM-DD>/{' or '.join(parser.FILE_PATTERNS)})"
         )
-    staged: list[str] = []
-    try:
-        with tempfile.TemporaryDirectory(prefix=f"ingest-{source}-") as workdir:
-            for i, file in enumerate(found.files):
-                name = f"_ingest_{source}_{i}"
-                _check_source(file, source)
-                parser.parse(con, file, Path(workdir), name)
-                staged.append(name)
-        union = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in staged)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _ingest_{source} AS {union}")
-        _check_duplicates(con, source, f"_ingest_{source}")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):  # never hide the fault itself
-            _drop_staging(con, source)
-        raise
-    for t in staged:
-        con.execute(f"DROP TABLE {t}")
     table = f"raw.{parser.TABLE}"
+    version = code_version(source)
     period = "period_year" if source == "itc" else "period_month"
+    loaded: dict[str, tuple[FileScan, int]] = {}
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _ingest_{source} "
-            f"ORDER BY download_date, source_file, source_row, {period}"
-        )
+        con.execute(f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ({TRACKING_COLUMNS})")
+        known = _known_files(con, source, table, version)
+        if known is None:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            known = {}
+        keep: dict[str, _Known] = {}
+        to_load: list[DownloadFile] = []
+        for file in found.files:
+            same, digest = _unchanged(file, known.get(file.rel_path))
+            if same:
+                stat = file.path.stat()
+                old = known[file.rel_path]
+                keep[file.rel_path] = _Known(
+                    digest or old.sha256, stat.st_size, stat.st_mtime_ns, old.rows, old.download_date,
+                    old.loaded_at,
+                )
+            else:
+                to_load.append(file)
+        gone = [path for path in known if path not in keep]
+        if gone:
+            con.execute(f"DELETE FROM {table} WHERE list_contains(?::VARCHAR[], source_file)", [gone])
+        with tempfile.TemporaryDirectory(prefix=f"ingest-{source}-") as workdir:
+            for i, file in enumerate(to_load):
+                _check_source(file, source)
+                name = f"_ingest_{source}_{i}"
+                loaded[file.rel_path] = _read_file(con, parser, file, Path(workdir), table, name)
+        if to_load:
+            _check_duplicates(con, source, table, sorted({f.download_date for f in to_load}))
+        if to_load or gone or any(keep[p] != known[p] for p in keep):
+            _record_files(con, source, version, found.files, keep, loaded)
         con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # never hide the fault itself
+            con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):
+            _drop_staging(con, source)
         raise
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS _ingest_{source}")
     rows, latest = con.execute(f"SELECT count(*), max({period})::VARCHAR FROM {table}").fetchall()[0]
     return LoadResult(
         table=table,
@@ -175,4 +307,56 @@ def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> L
         ignored=found.ignored,
         download_dates=sorted({f.download_date.isoformat() for f in found.files}),
         latest_period=latest,
+        read=[f.rel_path for f in to_load],
+        removed=[p for p in gone if p not in loaded],
+    )
+
+
+def _read_file(
+    con: duckdb.DuckDBPyConnection,
+    parser: ModuleType,
+    file: DownloadFile,
+    workdir: Path,
+    table: str,
+    name: str,
+) -> tuple[FileScan, int]:
+    """Read one file into ``table``; its scan (hash, size) and the rows it gave."""
+    if hasattr(parser, "insert"):  # large downloads: straight into the table, one pass
+        con.execute(parser.create_table_sql(table))
+        return parser.insert(con, file, workdir, table)
+    parser.parse(con, file, workdir, name)
+    schema, table_name = table.split(".")
+    if _table_exists(con, schema, table_name):
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name} ORDER BY source_row")
+    else:
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM {name} ORDER BY source_row")
+    rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    con.execute(f"DROP TABLE {name}")
+    return common.scan_file(file.path), rows
+
+
+def _record_files(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    version: str,
+    files: Sequence[DownloadFile],
+    keep: dict[str, _Known],
+    loaded: dict[str, tuple[FileScan, int]],
+) -> None:
+    now = dt.datetime.now()
+    records = []
+    for file in files:
+        if file.rel_path in keep:
+            k = keep[file.rel_path]
+            records.append((k.sha256, k.size, k.mtime_ns, k.rows, k.loaded_at))
+        else:
+            scan, rows = loaded[file.rel_path]
+            records.append((scan.sha256, scan.size, file.path.stat().st_mtime_ns, rows, now))
+    con.execute(f"DELETE FROM {TRACKING_TABLE} WHERE source = ?", [source])
+    con.executemany(
+        f"INSERT INTO {TRACKING_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [source, f.rel_path, f.download_date, sha, size, mtime, rows, version, at]
+            for f, (sha, size, mtime, rows, at) in zip(files, records, strict=True)
+        ],
     )

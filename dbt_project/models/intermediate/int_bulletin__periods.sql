@@ -38,7 +38,7 @@ annual as (
         'year' as period_kind,
         year(series.period_start) as period_year,
         cast(year(series.period_start) as varchar) as period,
-        sum(series.value) as value,
+        sum(series.value order by series.period_start) as value,
         bool_or(series.is_preliminary) as is_preliminary
     from series
     inner join bounds on series.edition = bounds.edition and series.exhibit = bounds.exhibit
@@ -54,7 +54,7 @@ year_to_date as (
         'ytd' as period_kind,
         year(series.period_start) as period_year,
         printf('%d-01..%02d', year(series.period_start), bounds.ytd_last_month) as period,
-        sum(series.value) as value,
+        sum(series.value order by series.period_start) as value,
         bool_or(series.is_preliminary) as is_preliminary
     from series
     inner join bounds on series.edition = bounds.edition and series.exhibit = bounds.exhibit

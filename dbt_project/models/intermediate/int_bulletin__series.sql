@@ -121,7 +121,8 @@ in_print_units as (
         unioned.series = exhibits.total_series as is_total,
         unioned.period_grain,
         unioned.period_start,
-        sum(unioned.value) / any_value(exhibits.value_divisor) as value,
+        -- ordered sums: floating-point addition in a fixed order gives the same last bits every run
+        sum(unioned.value order by unioned.value) / any_value(exhibits.value_divisor) as value,
         bool_or(unioned.is_preliminary) as is_preliminary
     from unioned
     inner join exhibits on unioned.exhibit = exhibits.exhibit

@@ -14,7 +14,7 @@ taiwan_reported as (
 
     select
         period_start,
-        sum(value) * 1000 as tw_exports_to_us_usd,
+        sum(value order by value) * 1000 as tw_exports_to_us_usd,
         bool_or(is_preliminary) as is_preliminary
     from observations
     where source = 'customs' and flow = 'export' and partner_code = 'US'
@@ -24,7 +24,7 @@ taiwan_reported as (
 
 us_reported as (
 
-    select period_start, sum(value) as us_imports_from_tw_usd
+    select period_start, sum(value order by value) as us_imports_from_tw_usd
     from observations
     where source = 'gta' and flow = 'import' and partner_code = 'TW'
     group by period_start

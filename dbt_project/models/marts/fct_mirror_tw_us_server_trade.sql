@@ -25,8 +25,8 @@ annual as (
         cast(year(monthly.period_start) as varchar) as period,
         1 as period_kind_order,
         year(monthly.period_start) as period_year,
-        sum(tw_exports_to_us_usd) as tw_exports_to_us_usd,
-        sum(us_imports_from_tw_usd) as us_imports_from_tw_usd,
+        sum(tw_exports_to_us_usd order by monthly.period_start) as tw_exports_to_us_usd,
+        sum(us_imports_from_tw_usd order by monthly.period_start) as us_imports_from_tw_usd,
         bool_or(is_preliminary) as is_preliminary
     from monthly
     cross join bounds
@@ -41,8 +41,8 @@ year_to_date as (
         printf('%d-01..%02d', year(bounds.common_latest), month(bounds.common_latest)) as period,
         2 as period_kind_order,
         year(bounds.common_latest) as period_year,
-        sum(tw_exports_to_us_usd) as tw_exports_to_us_usd,
-        sum(us_imports_from_tw_usd) as us_imports_from_tw_usd,
+        sum(tw_exports_to_us_usd order by monthly.period_start) as tw_exports_to_us_usd,
+        sum(us_imports_from_tw_usd order by monthly.period_start) as us_imports_from_tw_usd,
         bool_or(is_preliminary) as is_preliminary
     from monthly
     cross join bounds

@@ -1,0 +1,121 @@
+"""When the refresh runs by itself: a monthly schedule, and a sensor for new download folders.
+
+Schedule: the 15th of every month, 09:00 Asia/Taipei. By then every source has released the
+month the bulletin adds: customs publishes the previous month's trade around the 7th-9th (the
+first figure marked 初步值, preliminary); the US Census Bureau releases US trade about five
+weeks after the month ends, early in the month after next, and Global Trade Atlas loads it
+within days; MOEA's production survey for the month before last comes out around the 23rd-25th;
+ITC Trade Map's annual figures are updated through the year. No. 459 was cut off on
+2024-10-14 from downloads of 09-30 to 10-14, so the 15th is the day after the last of them.
+
+Sensor: a run for every new download folder, ``<BULLETIN_RAW_DIR>/<source>/<YYYY-MM-DD>/``.
+Its cursor is the list of folders already seen. The first evaluation records the folders that
+are there and starts nothing (they are what the last refresh read). A folder counts once it
+has a file and nothing in it changed for ``SETTLE_SECONDS`` (a download still being copied
+is left for the next evaluation); folders that settle in the same evaluation start one run
+together, since a run reads every download anyway.
+
+Both are on by default (``make dev`` starts the daemon that runs them). Their runs queue
+behind each other (orchestration/dagster.yaml allows one run at a time) and the warehouse
+lock keeps them from writing at the same time as a `make run`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from .settings import SOURCES, raw_dir
+
+JOB_NAME = "refresh_bulletin"
+TIMEZONE = "Asia/Taipei"
+CRON = "0 9 15 * *"
+# A folder whose newest file changed less than this long ago may still be being copied.
+SETTLE_SECONDS = float(os.environ.get("BULLETIN_SENSOR_SETTLE_SECONDS", "60"))
+DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dg.schedule(
+    name="monthly_refresh",
+    job_name=JOB_NAME,
+    cron_schedule=CRON,
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "Refresh the bulletin on the 15th of each month, 09:00 Taipei time: after customs (~7th-9th), "
+        "the US Census/GTA (~5th-8th) and MOEA (~23rd-25th of the month before) have released."
+    ),
+)
+def monthly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    scheduled = context.scheduled_execution_time
+    month = scheduled.strftime("%Y-%m") if scheduled else "unscheduled"
+    return dg.RunRequest(
+        run_key=f"monthly-{month}",
+        tags={"bulletin/trigger": "schedule", "bulletin/month": month},
+    )
+
+
+def download_folders(root: Path) -> dict[str, float]:
+    """Every ``<source>/<YYYY-MM-DD>`` folder under ``root`` with a file: its newest mtime."""
+    found: dict[str, float] = {}
+    for source in SOURCES:
+        base = root / source
+        if not base.is_dir():
+            continue
+        for folder in base.iterdir():
+            if not (folder.is_dir() and DATE_FOLDER.match(folder.name)):
+                continue
+            files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+            mtimes = [p.stat().st_mtime for p in files]
+            if mtimes:
+                found[f"{source}/{folder.name}"] = max(mtimes + [folder.stat().st_mtime])
+    return found
+
+
+def _seen(cursor: str | None) -> list[str] | None:
+    if not cursor:
+        return None
+    return list(json.loads(cursor).get("folders", []))
+
+
+def _cursor(folders: list[str]) -> str:
+    return json.dumps({"folders": sorted(folders)}, ensure_ascii=False)
+
+
+@dg.sensor(
+    name="new_download_sensor",
+    job_name=JOB_NAME,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Start a refresh when a new download folder (<source>/<YYYY-MM-DD>/) appears under "
+        "BULLETIN_RAW_DIR; the folders there at its first evaluation are recorded, not run."
+    ),
+)
+def new_download_sensor(context: dg.SensorEvaluationContext):
+    root = raw_dir()
+    present = download_folders(root)
+    seen = _seen(context.cursor)
+    if seen is None:
+        context.update_cursor(_cursor(list(present)))
+        return dg.SkipReason(f"recorded {len(present)} download folder(s) already under {root}")
+    now = time.time()
+    new = sorted(f for f in present if f not in seen)
+    settled = [f for f in new if now - present[f] >= SETTLE_SECONDS]
+    waiting = [f for f in new if f not in settled]
+    # Folders removed since are forgotten, so one put back later counts as new.
+    context.update_cursor(_cursor([f for f in seen if f in present] + settled))
+    if not settled:
+        if waiting:
+            return dg.SkipReason(f"still being written: {', '.join(waiting)}")
+        return dg.SkipReason(f"no new download folder under {root}")
+    return dg.RunRequest(
+        # Keyed by folder and time, so a folder removed and put back again runs again.
+        run_key="downloads:" + ",".join(f"{f}@{int(present[f])}" for f in settled),
+        tags={"bulletin/trigger": "new-download", "bulletin/downloads": ",".join(settled)[:4000]},
+    )
