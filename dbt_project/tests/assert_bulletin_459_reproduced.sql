@@ -38,10 +38,11 @@ compared as (
         end as fault
     from printed
     left join rebuilt
-        on printed."table" = rebuilt."table"
-        and printed.measure = rebuilt.measure
-        and printed.series = rebuilt.series
-        and printed.period = rebuilt.period
+        on
+            printed."table" = rebuilt."table"
+            and printed.measure = rebuilt.measure
+            and printed.series = rebuilt.series
+            and printed.period = rebuilt.period
 
 )
 

@@ -27,9 +27,10 @@ ranked as (
 
     select
         edition, exhibit, series,
-        row_number() over (partition by edition, exhibit order by value desc, series) as series_rank
+        row_number() over (partition by edition, exhibit order by value desc, series asc) as series_rank
     from periods
-    where not is_total
+    where
+        not is_total
         and (
             (ytd_last_month is not null and period_kind = 'ytd')
             or (ytd_last_month is null and period_kind = 'year' and period_year = last_full_year)
@@ -57,9 +58,10 @@ shown as (
     select periods.*, shown_series.series_rank
     from periods
     inner join shown_series
-        on periods.edition = shown_series.edition
-        and periods.exhibit = shown_series.exhibit
-        and periods.series = shown_series.series
+        on
+            periods.edition = shown_series.edition
+            and periods.exhibit = shown_series.exhibit
+            and periods.series = shown_series.series
 
 ),
 
@@ -76,10 +78,11 @@ with_totals as (
     select shown.*, totals.total_value
     from shown
     inner join totals
-        on shown.edition = totals.edition
-        and shown.exhibit = totals.exhibit
-        and shown.period_kind = totals.period_kind
-        and shown.period_year = totals.period_year
+        on
+            shown.edition = totals.edition
+            and shown.exhibit = totals.exhibit
+            and shown.period_kind = totals.period_kind
+            and shown.period_year = totals.period_year
 
 ),
 
@@ -91,9 +94,9 @@ first_and_last as (
         max(case when period_year = {{ var('first_year') }} then value end) as first_value,
         max(case when period_year = last_full_year then value end) as last_value,
         max(case when period_year = {{ var('first_year') }} then value / nullif(total_value, 0) end)
-            * 100 as first_share,
+        * 100 as first_share,
         max(case when period_year = last_full_year then value / nullif(total_value, 0) end)
-            * 100 as last_share,
+        * 100 as last_share,
         bool_or(is_preliminary and period_year = last_full_year) as is_preliminary
     from with_totals
     where period_kind = 'year'
@@ -144,19 +147,22 @@ measures as (
         last_share - first_share,
         is_preliminary
     from first_and_last
-    where not is_total and last_full_year > {{ var('first_year') }}
+    where
+        not is_total and last_full_year > {{ var('first_year') }}
         and first_share is not null and last_share is not null
 
 ),
 
 selected as (
 
-    select measures.*, exhibits.exhibit_order, exhibits.value_unit, exhibits.value_decimals,
+    select
+        measures.*, exhibits.exhibit_order, exhibits.value_unit, exhibits.value_decimals,
         exhibits.total_label_zh
     from measures
     inner join exhibits
-        on measures.exhibit = exhibits.exhibit
-        and list_contains(string_split(exhibits.measures, ' '), measures.measure)
+        on
+            measures.exhibit = exhibits.exhibit
+            and list_contains(string_split(exhibits.measures, ' '), measures.measure)
 
 ),
 
@@ -187,7 +193,7 @@ printed as (
             when 'avg_growth_pct' then 4 else 5
         end as measure_order,
         case selected.period_kind when 'year' then 1 when 'ytd' then 2 else 3 end * 10000
-            + selected.period_year as period_order
+        + selected.period_year as period_order
     from selected
     left join partners on selected.series = partners.partner_code
 

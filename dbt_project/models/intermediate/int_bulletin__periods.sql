@@ -58,7 +58,8 @@ year_to_date as (
         bool_or(series.is_preliminary) as is_preliminary
     from series
     inner join bounds on series.edition = bounds.edition and series.exhibit = bounds.exhibit
-    where bounds.ytd_last_month is not null
+    where
+        bounds.ytd_last_month is not null
         and month(series.period_start) <= bounds.ytd_last_month
         and year(series.period_start) between year(bounds.latest_period) - 1 and year(bounds.latest_period)
     group by all
@@ -98,11 +99,12 @@ dense as (
     inner join columns
         on series_list.edition = columns.edition and series_list.exhibit = columns.exhibit
     left join periods
-        on series_list.edition = periods.edition
-        and series_list.exhibit = periods.exhibit
-        and series_list.series = periods.series
-        and columns.period_kind = periods.period_kind
-        and columns.period_year = periods.period_year
+        on
+            series_list.edition = periods.edition
+            and series_list.exhibit = periods.exhibit
+            and series_list.series = periods.series
+            and columns.period_kind = periods.period_kind
+            and columns.period_year = periods.period_year
 
 ),
 
@@ -110,11 +112,11 @@ with_prior as (
 
     select
         dense.*,
-        lag(value) over (
-            partition by edition, exhibit, series, period_kind order by period_year
+        lag(dense.value) over (
+            partition by dense.edition, dense.exhibit, dense.series, dense.period_kind order by dense.period_year
         ) as prior_value,
-        lag(period_year) over (
-            partition by edition, exhibit, series, period_kind order by period_year
+        lag(dense.period_year) over (
+            partition by dense.edition, dense.exhibit, dense.series, dense.period_kind order by dense.period_year
         ) as prior_year
     from dense
 
@@ -135,7 +137,8 @@ final as (
     from with_prior
     inner join bounds on with_prior.edition = bounds.edition and with_prior.exhibit = bounds.exhibit
     -- the year before the first year and the prior-year span are only read for growth
-    where (with_prior.period_kind = 'year' and with_prior.period_year >= {{ var('first_year') }})
+    where
+        (with_prior.period_kind = 'year' and with_prior.period_year >= {{ var('first_year') }})
         or (with_prior.period_kind = 'ytd' and with_prior.period_year = year(bounds.latest_period))
 
 )

@@ -46,9 +46,11 @@ figure1 as (
         observations.is_preliminary
     from observations
     inner join products
-        on observations.product = products.moea_product
-        and observations.hs_code = products.hs_code
-    where observations.source = 'moea'
+        on
+            observations.product = products.moea_product
+            and observations.hs_code = products.hs_code
+    where
+        observations.source = 'moea'
         and observations.measure = '{{ var("moea_measure") }}'
 
 ),
@@ -106,9 +108,12 @@ table3 as (
 unioned as (
 
     select * from figure1
-    union all select * from table1
-    union all select * from table2
-    union all select * from table3
+    union all
+    select * from table1
+    union all
+    select * from table2
+    union all
+    select * from table3
 
 ),
 

@@ -34,9 +34,13 @@ us_reported as (
 bounds as (
 
     select
-        (select max(period_start) from observations where source = 'customs' and flow = 'export')
+        (
+            select max(period_start) from observations
+            where source = 'customs' and flow = 'export')
             as customs_latest,
-        (select max(period_start) from observations where source = 'gta' and flow = 'import')
+        (
+            select max(period_start) from observations
+            where source = 'gta' and flow = 'import')
             as gta_latest
 
 ),
@@ -62,7 +66,8 @@ joined as (
     left join taiwan_reported on months.period_start = taiwan_reported.period_start
     left join us_reported on months.period_start = us_reported.period_start
     -- both sources must cover the product: a product one of them lacks has no mirror
-    where months.period_start <= least(bounds.customs_latest, bounds.gta_latest)
+    where
+        months.period_start <= least(bounds.customs_latest, bounds.gta_latest)
         and bounds.customs_latest is not null
         and bounds.gta_latest is not null
 

@@ -41,13 +41,14 @@ old_values as (
         observations.partner_name, observations.partner_code, observations.value
     from successive
     inner join observations
-        on successive.source = observations.source
-        and successive.flow = observations.flow
-        and successive.product = observations.product
-        and successive.measure = observations.measure
-        and successive.period_grain = observations.period_grain
-        and successive.period_start = observations.period_start
-        and successive.download_date = observations.download_date
+        on
+            successive.source = observations.source
+            and successive.flow = observations.flow
+            and successive.product = observations.product
+            and successive.measure = observations.measure
+            and successive.period_grain = observations.period_grain
+            and successive.period_start = observations.period_start
+            and successive.download_date = observations.download_date
     where successive.next_download_date is not null
 
 ),
@@ -62,13 +63,14 @@ new_values as (
         observations.partner_name, observations.partner_code, observations.value
     from successive
     inner join observations
-        on successive.source = observations.source
-        and successive.flow = observations.flow
-        and successive.product = observations.product
-        and successive.measure = observations.measure
-        and successive.period_grain = observations.period_grain
-        and successive.period_start = observations.period_start
-        and successive.next_download_date = observations.download_date
+        on
+            successive.source = observations.source
+            and successive.flow = observations.flow
+            and successive.product = observations.product
+            and successive.measure = observations.measure
+            and successive.period_grain = observations.period_grain
+            and successive.period_start = observations.period_start
+            and successive.next_download_date = observations.download_date
 
 ),
 
@@ -94,14 +96,15 @@ compared as (
         end as revision_kind
     from old_values as o
     full outer join new_values as n
-        on o.source = n.source
-        and o.flow = n.flow
-        and o.product = n.product
-        and o.measure = n.measure
-        and o.period_grain = n.period_grain
-        and o.period_start = n.period_start
-        and o.next_download_date = n.download_date
-        and o.partner_name = n.partner_name
+        on
+            o.source = n.source
+            and o.flow = n.flow
+            and o.product = n.product
+            and o.measure = n.measure
+            and o.period_grain = n.period_grain
+            and o.period_start = n.period_start
+            and o.next_download_date = n.download_date
+            and o.partner_name = n.partner_name
 
 )
 

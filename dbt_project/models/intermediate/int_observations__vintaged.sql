@@ -42,14 +42,15 @@ resolved as (
     select eligible.*
     from eligible
     inner join coverage
-        on eligible.edition = coverage.edition
-        and eligible.source = coverage.source
-        and eligible.flow = coverage.flow
-        and eligible.product = coverage.product
-        and eligible.measure = coverage.measure
-        and eligible.period_grain = coverage.period_grain
-        and eligible.period_start = coverage.period_start
-        and eligible.download_date = coverage.covering_download_date
+        on
+            eligible.edition = coverage.edition
+            and eligible.source = coverage.source
+            and eligible.flow = coverage.flow
+            and eligible.product = coverage.product
+            and eligible.measure = coverage.measure
+            and eligible.period_grain = coverage.period_grain
+            and eligible.period_start = coverage.period_start
+            and eligible.download_date = coverage.covering_download_date
 
 )
 

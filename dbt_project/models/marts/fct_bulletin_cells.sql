@@ -29,9 +29,12 @@ table3 as (
 unioned as (
 
     select *, 1 as exhibit_order from figure1
-    union all select *, 2 from table1
-    union all select *, 3 from table2
-    union all select *, 4 from table3
+    union all
+    select *, 2 from table1
+    union all
+    select *, 3 from table2
+    union all
+    select *, 4 from table3
 
 ),
 

@@ -13,8 +13,10 @@ bounds as (
 
     select
         any_value(common_latest) as common_latest,
-        case when month(any_value(common_latest)) = 12 then year(any_value(common_latest))
-            else year(any_value(common_latest)) - 1 end as last_full_year
+        case
+            when month(any_value(common_latest)) = 12 then year(any_value(common_latest))
+            else year(any_value(common_latest)) - 1
+        end as last_full_year
     from monthly
 
 ),
@@ -46,7 +48,8 @@ year_to_date as (
         bool_or(is_preliminary) as is_preliminary
     from monthly
     cross join bounds
-    where month(bounds.common_latest) < 12
+    where
+        month(bounds.common_latest) < 12
         and year(monthly.period_start) = year(bounds.common_latest)
         and month(monthly.period_start) <= month(bounds.common_latest)
     group by all
