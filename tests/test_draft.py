@@ -95,7 +95,8 @@ def test_the_published_draft_is_the_drafted_text_and_the_revisions(shipped_run, 
     draft = (shipped_run.publish_dir / "bulletin_draft.md").read_text(encoding="utf-8")
     highlights = draft_markdown(cells)
     assert draft.startswith(highlights + "\n## 修正說明\n")
-    assert draft[len(highlights) :].split("\n## 修正說明\n")[1].strip() == "本期為首次發布，無前期數值可資比較。"
+    section = draft[len(highlights) :].split("\n## 修正說明\n")[1]
+    assert section.strip() == "本期為首次發布，無前期數值可資比較。"
 
     # the same text, a paragraph a row, on the workbook's 草稿 sheet (its markdown marks aside)
     book = openpyxl.load_workbook(shipped_run.publish_dir / "bulletin.xlsx")

@@ -126,7 +126,7 @@ def write_publication(
             "check the HS code (BULLETIN_HS_CODE, or the run's hs_code)"
         )
     layouts = {
-        code: for_product(layout, product.hs_code, product.is_default) 
+        code: for_product(layout, product.hs_code, product.is_default)
         for code, layout in LAYOUTS.items()
     }
     cells = {e.code: marts.exhibit_cells(con, e.code) for e in exhibits}

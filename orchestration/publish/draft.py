@@ -293,10 +293,10 @@ def exporters(ex: Exhibit) -> str:
 
 
 HIGHLIGHTS = (
-    (FIGURE1, production, "Figure 1 (the MOEA production survey)"),
-    (TABLE1, exports, "Table 1 (customs)"),
-    (TABLE2, us_imports, "Table 2 (Global Trade Atlas)"),
-    (TABLE3, exporters, "Table 3 (ITC Trade Map)"),
+    (FIGURE1, production, "圖1（經濟部統計處「工業產銷存動態調查」）"),
+    (TABLE1, exports, "表1（財政部關務署「海關進出口統計」）"),
+    (TABLE2, us_imports, "表2（Global Trade Atlas）"),
+    (TABLE3, exporters, "表3（International Trade Centre）"),
 )
 
 
