@@ -88,7 +88,7 @@ def test_the_manifest_and_draft_say_what_is_left_out(product_dir):
     title = draft.splitlines()[0]
     assert "電腦組件(不含CPU)" in title and PRODUCT in title
     assert "本期未含" in draft
-    for name in ("Figure 1", "Table 2", "Table 3"):
+    for name in ("圖1", "表2", "表3"):
         assert name in draft
     assert "\n1. " in draft and "\n2. " not in draft and "伺服器" not in draft
 
