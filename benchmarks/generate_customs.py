@@ -59,7 +59,10 @@ KNOWN_CODES = {
         "input units, output units",
     ),
     "847180": ("自動資料處理機之其他單元", "  Other units of automatic data processing machines"),
-    "847330": ("第８４７１節所屬機器之零件及附件", "  Parts and accessories of the machines of heading 84.71"),
+    "847330": (
+        "第８４７１節所屬機器之零件及附件",
+        "  Parts and accessories of the machines of heading 84.71",
+    ),
 }
 
 ZH_WORDS = (
@@ -73,8 +76,15 @@ ZH_WORDS = (
 ).split()
 ZH_JOINERS = ("之", "及", "或", "用", "，", "、", "所屬", "以外之", "其他", "不論是否含有")
 ZH_PHRASES = (
-    "重量不超過１０公斤", "功率超過７５瓩", "第８４７１節所屬", "不論是否在同一機殼內", "電壓超過１０００伏特",
-    "專用或主要用於", "未列名", "供民用航空器用", "附有計量裝置者",
+    "重量不超過１０公斤",
+    "功率超過７５瓩",
+    "第８４７１節所屬",
+    "不論是否在同一機殼內",
+    "電壓超過１０００伏特",
+    "專用或主要用於",
+    "未列名",
+    "供民用航空器用",
+    "附有計量裝置者",
 )
 EN_WORDS = (
     "machines apparatus parts accessories electric electrical motors generators transformers static "
@@ -89,9 +99,20 @@ EN_WORDS = (
     "units keyboards displays power supplies chargers antennas filters sensors wafers printers"
 ).split()
 EN_FILLERS = (
-    "of a kind used", "other than those of heading", "whether or not", "for", "with", "and", "or",
-    "not elsewhere specified", "of an output exceeding 75 kW", "weighing not more than 10 kg",
-    "of subheading", "containing in the same housing", "for civil aircraft", "other",
+    "of a kind used",
+    "other than those of heading",
+    "whether or not",
+    "for",
+    "with",
+    "and",
+    "or",
+    "not elsewhere specified",
+    "of an output exceeding 75 kW",
+    "weighing not more than 10 kg",
+    "of subheading",
+    "containing in the same housing",
+    "for civil aircraft",
+    "other",
 )
 
 
@@ -232,7 +253,9 @@ def generate_lines(
             values = np.maximum(
                 1,
                 np.rint(
-                    rng.lognormal(0, 0.6, month_index.size) * scale[country_index] * code_weight[k]
+                    rng.lognormal(0, 0.6, month_index.size)
+                    * scale[country_index]
+                    * code_weight[k]
                     * (1.0 if f == 0 else 0.6)
                 ),
             ).astype(np.int64)
@@ -280,12 +303,16 @@ def _month(text: str) -> dt.date:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out", type=Path, help="the file to write, e.g. raw/customs/2024-10-14/綜合查詢_1.csv")
+    parser.add_argument(
+        "out", type=Path, help="the file to write, e.g. raw/customs/2024-10-14/綜合查詢_1.csv"
+    )
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="about how many data rows")
     parser.add_argument("--encoding", choices=sorted(ENCODINGS), default="utf-8-sig")
     parser.add_argument("--seed", type=int, default=459)
     parser.add_argument("--first-month", type=_month, default=dt.date(2016, 1, 1), help="YYYY-MM")
-    parser.add_argument("--last-month", type=_month, default=dt.date(2024, 9, 1), help="YYYY-MM (preliminary)")
+    parser.add_argument(
+        "--last-month", type=_month, default=dt.date(2024, 9, 1), help="YYYY-MM (preliminary)"
+    )
     parser.add_argument("--countries", type=int, default=220)
     args = parser.parse_args(argv)
     written = write_customs(

@@ -563,7 +563,9 @@ def _iconv_part(iconv: str, source: Path, start: int, end: int, first_line: byte
     with target.open("wb") as out, tempfile.TemporaryFile() as errors, source.open("rb") as src:
         out.write(first_line)
         out.flush()
-        proc = subprocess.Popen([iconv, "-f", "CP950", "-t", "UTF-8"], stdin=subprocess.PIPE, stdout=out, stderr=errors)
+        proc = subprocess.Popen(
+            [iconv, "-f", "CP950", "-t", "UTF-8"], stdin=subprocess.PIPE, stdout=out, stderr=errors
+        )
         try:
             offset = start
             while offset < end:
@@ -687,16 +689,19 @@ def is_invalid_unicode(exc: duckdb.Error) -> bool:
     return "Invalid unicode" in str(exc)
 
 
-def read_csv_sql(columns: Sequence[str], delimiter: str, skip_lines: int, path: str = "?") -> str:
-    """DuckDB's reader for a delimited UTF-8 file (``path``: a parameter), read in parallel.
+def read_csv_sql(
+    columns: Sequence[str], delimiter: str, skip_lines: int, path: str = "?", ordinality: bool = True
+) -> str:
+    """DuckDB's reader for a delimited UTF-8 file (``path``: a parameter, or a list of files).
 
-    Every field is text; ``ordinality`` (``WITH ORDINALITY``) numbers the rows in file
-    order, so a row's line is ``ordinality + skip_lines`` once every line is known to be a row.
+    Every field is text. With ``ordinality``, ``WITH ORDINALITY`` numbers the rows in file
+    order, so a row's line is ``ordinality + skip_lines`` once every line is known to be a row;
+    DuckDB then reads the file in one thread. Without it, the file is read in parallel.
     """
     spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
     shown = delimiter.replace("'", "''")
     return (
         f"read_csv({path}, header = false, skip = {int(skip_lines)}, delim = '{shown}', quote = '\"', "
         f"escape = '\"', columns = {spec}, auto_detect = false, strict_mode = true, "
-        "null_padding = false, all_varchar = true, parallel = true) WITH ORDINALITY"
+        "null_padding = false, all_varchar = true, parallel = true)" + (" WITH ORDINALITY" if ordinality else "")
     )

@@ -153,7 +153,10 @@ def insert(
         raise _reader_error(file, exc, len(COLUMNS), ",", text) from exc
     if scanning is not None:
         scan = scanning.result()
-    if inserted == 0 or inserted + SKIP_LINES != scan.lines or not _fast_rows_clean(con, file, table):
+    complete = inserted > 0 and inserted + SKIP_LINES == scan.lines
+    if complete:
+        _number_rows(con, file, table)
+    if not complete or not _fast_rows_clean(con, file, table):
         # Not every line came through the fast pass: the exact pass decides, and explains.
         con.execute(f"DELETE FROM {table} WHERE source_file = ?", [file.rel_path])
         inserted = _insert_general(con, file, text, table)
@@ -162,53 +165,47 @@ def insert(
     return scan, inserted
 
 
-# Every period label the portal prints (113年9月, 113年09月, 113年9月(初步值)) for the years
-# 1912-2111, and its month. The fast pass joins each row's label to it instead of running a
-# regular expression on every row; a label not in it (another spelling, spaces around it) is
-# left to the exact pass. The labels come from a list (UNNEST) on purpose: DuckDB then
-# estimates them as one row and builds its hash table on them, not on the file's millions of
-# rows (which, read with auto_detect = false, it estimates as a few dozen).
-PERIODS_SQL = """
-    SELECT unnest((
-        SELECT list({
-            'label': y::VARCHAR || '年' || m.text || '月' || p.suffix,
-            'period_month': make_date(y::INTEGER + 1911, m.month, 1),
-            'is_preliminary': p.suffix <> ''
-        })
-        FROM range(1, 201) AS years(y),
-        (
-            SELECT i::VARCHAR AS text, i::INTEGER AS month FROM range(1, 13) AS t(i)
-            UNION ALL
-            SELECT '0' || i, i::INTEGER FROM range(1, 10) AS t(i)
-        ) AS m,
-        (VALUES (''), ('(初步值)')) AS p(suffix)
-    ), recursive := true)
-"""
-
-
 def _insert_fast(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextParts, table: str) -> int:
     """The one pass over a clean file: its rows into ``table`` as they are; their count.
 
-    Clean means what the portal writes: no spaces around a field, periods spelled as in
-    PERIODS_SQL, values of digits. A row that is not is left out (the count comes out short);
+    Clean means what the portal writes: no spaces around a field, values of digits. A row that is not is left out (the count comes out short);
     :func:`_fast_rows_clean` then checks the text columns of the rows it kept. Either way
     the caller falls back to :func:`_insert_general`, so a row gets in only as the exact
     checks would have it.
+
+    The file is read in parallel, so the rows come without their line (``WITH ORDINALITY``
+    would read it in one thread): ``source_row`` is left empty and :func:`_number_rows` fills
+    it in from the order the rows were inserted in, which is the file's (DuckDB keeps it:
+    ``preserve_insertion_order``). When that setting is off, the rows are numbered as read.
     """
+    ordered = bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0])
+    source_row = "NULL" if ordered else f"ordinality + {SKIP_LINES}"
+    reader = read_csv_sql(list(COLUMNS), ",", SKIP_LINES, "$path", ordinality=not ordered)
     columns = ", ".join(c for c, _ in SCHEMA)
+    # No join here (a hash join would not keep the file's order): the period is read with one
+    # regular expression a row, in parallel; a label with spaces around it fails it.
     result = con.execute(
         f"""
         INSERT INTO {table} ({columns})
-        WITH periods AS ({PERIODS_SQL})
+        WITH text_rows AS (
+            SELECT *, regexp_extract(period_label, '{ROC_MONTH}', ['year', 'month', 'preliminary']) AS roc
+            FROM {reader}
+        ),
+        converted AS (
+            SELECT
+                *,
+                CASE WHEN roc.year <> '' AND TRY_CAST(roc.month AS INT) BETWEEN 1 AND 12
+                    THEN make_date(TRY_CAST(roc.year AS INT) + 1911, TRY_CAST(roc.month AS INT), 1)
+                END AS period_month
+            FROM text_rows
+        )
         SELECT
-            r.flow, r.period_label, p.period_month, p.is_preliminary, r.hs_code,
-            r.product_name_zh, r.product_name_en, r.partner_name,
-            CAST(r.value_text AS DOUBLE), $source_file, $download_date::DATE,
-            (r.ordinality + {SKIP_LINES})::BIGINT
-        FROM {read_csv_sql(list(COLUMNS), ",", SKIP_LINES, "$path")} AS r
-        LEFT JOIN periods AS p ON r.period_label = p.label
-        WHERE p.period_month < $first_late_month::DATE
-            AND regexp_full_match(r.value_text, '[0-9]+(\\.[0-9]+)?')
+            flow, period_label, period_month, roc.preliminary <> '', hs_code,
+            product_name_zh, product_name_en, partner_name,
+            CAST(value_text AS DOUBLE), $source_file, $download_date::DATE, ({source_row})::BIGINT
+        FROM converted
+        WHERE period_month < $first_late_month::DATE
+            AND regexp_full_match(value_text, '[0-9]+(\\.[0-9]+)?')
         """,
         {
             "path": [str(p) for p in text.paths],
@@ -218,6 +215,26 @@ def _insert_fast(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextP
         },
     )
     return result.fetchone()[0]
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str) -> None:
+    """``source_row`` of the rows the fast pass inserted, from the order they were inserted in.
+
+    Called only when every line after the header became a row, so the n-th row inserted is
+    line n + 1. The rows of this file are the ones without a line yet, appended in this
+    transaction in file order: their row ids run on from the first. (DuckDB updates rows of
+    the transaction's own, uncommitted data in place: this costs little.)
+    """
+    con.execute(
+        f"""
+        UPDATE {table}
+        SET source_row = rowid - (
+            SELECT min(rowid) FROM {table} WHERE source_file = $file AND source_row IS NULL
+        ) + {SKIP_LINES + 1}
+        WHERE source_file = $file AND source_row IS NULL
+        """,
+        {"file": file.rel_path},
+    )
 
 
 def _fast_rows_clean(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str) -> bool:

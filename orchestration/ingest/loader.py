@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 import duckdb
+import numpy as np
 
 from . import common, customs, gta, itc, moea
 from .common import DownloadFile, FileScan, IngestError, discover
@@ -62,46 +63,50 @@ def _number(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
+# More keys seen twice than this and the exact check groups every row, not just those keys.
+MANY_REPEATS = 100_000
+
+
 def _check_duplicates(
     con: duckdb.DuckDBPyConnection, source: str, table: str, dates: Sequence[dt.date]
 ) -> None:
     """Refuse two rows of one download with the same key and different values.
 
     Only the downloads in ``dates`` are checked (every row of them: the files just read and
-    those already in the table). A first pass groups on a hash of the key, which is cheap on
-    millions of rows; only the keys it flags are grouped exactly, to name the first fault.
+    those already in the table). First, cheaply: a 64-bit hash of (download, key) per row,
+    sorted; when no hash repeats, no key does. Only keys whose hash repeats are then grouped
+    exactly, to name the first fault (a key repeated with the same value is no fault).
     """
     key = KEYS[source]
     value = VALUE_COLUMN[source]
     cols = ", ".join(key)
+    params = [list(dates)]
     in_dates = "list_contains(?::DATE[], download_date)"
-    flagged = con.execute(
-        f"""
-        SELECT download_date, hash({cols}) AS key_hash
-        FROM {table}
-        WHERE {in_dates}
-        GROUP BY ALL
-        HAVING min({value}) <> max({value})
-        """,
-        [list(dates)],
-    ).fetchall()
-    if not flagged:
+    hashes = con.execute(
+        f"SELECT hash(download_date, {cols}) AS h FROM {table} WHERE {in_dates}", params
+    ).fetchnumpy()["h"]
+    hashes = np.sort(np.asarray(hashes))
+    repeated = hashes[1:][hashes[1:] == hashes[:-1]]
+    if repeated.size == 0:
         return
+    if repeated.size <= MANY_REPEATS:
+        only = "hash(download_date, " + cols + ") IN (SELECT unnest(?::UBIGINT[]))"
+        params.append(np.unique(repeated).tolist())
+    else:
+        only = "true"
     row = con.execute(
         f"""
-        WITH flagged AS (SELECT unnest(?::DATE[]) AS download_date, unnest(?::UBIGINT[]) AS key_hash)
         SELECT {cols},
                list(DISTINCT {value} ORDER BY {value}) AS vals,
                list((source_file, source_row) ORDER BY source_file, source_row) AS places
         FROM {table}
-        SEMI JOIN flagged
-            ON {table}.download_date = flagged.download_date AND hash({cols}) = flagged.key_hash
-        GROUP BY {table}.download_date, {cols}
+        WHERE {in_dates} AND {only}
+        GROUP BY download_date, {cols}
         HAVING count(DISTINCT {value}) > 1
         ORDER BY min(source_file), min(source_row)
         LIMIT 1
         """,
-        [[d for d, _ in flagged], [h for _, h in flagged]],
+        params,
     ).fetchall()
     row = row[0] if row else None
     if row is not None:
