@@ -31,6 +31,9 @@ DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CHUNK = 1 << 22
 # Large files are read, hashed and transcoded in blocks of this size (cut at a line end).
 BLOCK = 1 << 25
+# The parts a transcoded file is cut in (at a line end after this many bytes): each one goes
+# through one iconv process, which holds it whole (in and out).
+PART = 1 << 26
 # How much of a text file the quick encoding check reads.
 HEAD = 1 << 16
 
@@ -416,11 +419,38 @@ def read_csv_relation(
 
 @dataclass(frozen=True)
 class FileScan:
-    """What one pass over a file's bytes tells: its line breaks and its content hash."""
+    """What one pass over a file's bytes tells: its line breaks and its content hash.
+
+    ``samples``: a few whole lines taken on the way (line number, bytes without the line
+    break), to check rows against (see customs.py).
+    """
 
     lines: int
     sha256: str
     size: int
+    samples: tuple[tuple[int, bytes], ...] = ()
+
+
+# Where the sample lines are taken: the first whole line after these fractions of the file.
+SAMPLE_AT = (0.0, 0.25, 0.5, 0.75, 0.999)
+
+
+class _Sampler:
+    """Collects the sample lines of a file as its blocks go by (block, offset, lines before)."""
+
+    def __init__(self, size: int) -> None:
+        self.targets = sorted({max(1, int(size * f)) for f in SAMPLE_AT})
+        self.samples: list[tuple[int, bytes]] = []
+
+    def see(self, block: bytes | bytearray, n: int, offset: int, lines_before: int) -> None:
+        while self.targets and self.targets[0] < offset + n:
+            target = max(self.targets.pop(0) - offset, 0)
+            # the line that starts after the line break at or after target - 1
+            start = block.find(b"\n", max(target - 1, 0), n) + 1
+            end = block.find(b"\n", start, n) if start else -1
+            if start and end >= 0:
+                line = bytes(block[start:end]).rstrip(b"\r")
+                self.samples.append((lines_before + block.count(10, 0, start) + 1, line))
 
 
 def _blocks(path: Path, size: int = BLOCK) -> Iterator[bytes]:
@@ -437,13 +467,15 @@ def scan_file(path: Path, stop: threading.Event | None = None) -> FileScan:
     """
     digest = hashlib.sha256()
     lines = size = 0
+    sampler = _Sampler(path.stat().st_size)
     for block in _blocks(path):
         if stop is not None and stop.is_set():
             break
         digest.update(block)
+        sampler.see(block, len(block), size, lines)
         lines += block.count(10)  # (an int: twice as fast as b"\n")
         size += len(block)
-    return FileScan(lines, digest.hexdigest(), size)
+    return FileScan(lines, digest.hexdigest(), size, tuple(sampler.samples))
 
 
 def scan_in_background(
@@ -620,6 +652,7 @@ def _transcode_iconv(file: DownloadFile, iconv: str, folder: Path) -> tuple[Text
     view = memoryview(buffer)
     start = 0  # where the next part starts
     start_line = 1  # the line it starts with
+    sampler = _Sampler(file.path.stat().st_size)
     with (
         concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iconv") as pool,
         file.path.open("rb", buffering=0) as src,
@@ -647,10 +680,11 @@ def _transcode_iconv(file: DownloadFile, iconv: str, folder: Path) -> tuple[Text
                         bytes(buffer[:first_end]).decode("cp950").encode("utf-8") if first_end else b"\r\n"
                     )
                 digest.update(block)
+                sampler.see(buffer, n, size, lines)
                 last = buffer.rfind(b"\n", 0, n) + 1
                 lines += buffer.count(10, 0, n)
                 size += n
-                if last and size - n + last - start >= BLOCK // 2:
+                if last and size - n + last - start >= PART:
                     submit(size - n + last, lines + 1)
                 if any(f.done() and f.exception() for f in pending):
                     break
@@ -662,18 +696,21 @@ def _transcode_iconv(file: DownloadFile, iconv: str, folder: Path) -> tuple[Text
             for future in pending:
                 future.cancel()
             raise
-    return TextParts(tuple(paths), tuple(first_lines)), FileScan(lines, digest.hexdigest(), size)
+    scan = FileScan(lines, digest.hexdigest(), size, tuple(sampler.samples))
+    return TextParts(tuple(paths), tuple(first_lines)), scan
 
 
 def _transcode_python(file: DownloadFile, encoding: str, target: Path, allowed: Sequence[str]) -> FileScan:
     digest = hashlib.sha256()
     lines = size = 0
     decoder = codecs.getincrementaldecoder(encoding)("strict")
+    sampler = _Sampler(file.path.stat().st_size)
     try:
         with target.open("wb") as out:
             for block in _blocks(file.path):
                 out.write(decoder.decode(block).encode("utf-8"))
                 digest.update(block)
+                sampler.see(block, len(block), size, lines)
                 lines += block.count(10)
                 size += len(block)
             out.write(decoder.decode(b"", final=True).encode("utf-8"))
@@ -681,7 +718,7 @@ def _transcode_python(file: DownloadFile, encoding: str, target: Path, allowed: 
         # The whole-file check names the line and the bytes (and says if it is another encoding).
         sniff_text_encoding(file, allowed)
         raise file.error(None, f"cannot be read as {ENCODING_NAMES[encoding]}: {exc}") from exc
-    return FileScan(lines, digest.hexdigest(), size)
+    return FileScan(lines, digest.hexdigest(), size, tuple(sampler.samples))
 
 
 def is_invalid_unicode(exc: duckdb.Error) -> bool:

@@ -13,6 +13,7 @@ to name the first fault and its line.
 
 from __future__ import annotations
 
+import csv
 import threading
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def insert(
     complete = inserted > 0 and inserted + SKIP_LINES == scan.lines
     if complete:
         _number_rows(con, file, table)
-    if not complete or not _fast_rows_clean(con, file, table):
+    if not complete or not _fast_rows_clean(con, file, table, scan, encoding):
         # Not every line came through the fast pass: the exact pass decides, and explains.
         con.execute(f"DELETE FROM {table} WHERE source_file = ?", [file.rel_path])
         inserted = _insert_general(con, file, text, table)
@@ -168,10 +169,11 @@ def insert(
 def _insert_fast(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextParts, table: str) -> int:
     """The one pass over a clean file: its rows into ``table`` as they are; their count.
 
-    Clean means what the portal writes: no spaces around a field, values of digits. A row that is not is left out (the count comes out short);
-    :func:`_fast_rows_clean` then checks the text columns of the rows it kept. Either way
-    the caller falls back to :func:`_insert_general`, so a row gets in only as the exact
-    checks would have it.
+    Clean means what the portal writes: no spaces around a field, periods such as 113年9月,
+    values of digits. A row that is not is left out (the count comes out short);
+    :func:`_fast_rows_clean` then checks the text columns of the rows it kept. Either way the
+    caller falls back to :func:`_insert_general`, so a row gets in only as the exact checks
+    would have it.
 
     The file is read in parallel, so the rows come without their line (``WITH ORDINALITY``
     would read it in one thread): ``source_row`` is left empty and :func:`_number_rows` fills
@@ -237,13 +239,17 @@ def _number_rows(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str)
     )
 
 
-def _fast_rows_clean(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str) -> bool:
-    """The rows the fast pass kept are as the exact checks would keep them (flow, code, country).
+def _fast_rows_clean(
+    con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str, scan: FileScan, encoding: str
+) -> bool:
+    """The rows the fast pass kept are as the exact checks would keep them, at the right lines.
 
-    Read back from the table, where these low-cardinality columns are dictionary-compressed:
-    DuckDB checks each distinct value once, so this costs little on millions of rows.
+    Flow, code and country are read back from the table, where these low-cardinality columns
+    are dictionary-compressed: DuckDB checks each distinct value once, so this costs little on
+    millions of rows. Then the lines the scan took on its way (the first, a few in between,
+    the last) must be the rows numbered so: the line numbers come from the insertion order.
     """
-    return not con.execute(
+    if con.execute(
         f"""
         SELECT count(*) FROM {table}
         WHERE source_file = ? AND (
@@ -253,7 +259,22 @@ def _fast_rows_clean(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: 
         )
         """,
         [file.rel_path],
-    ).fetchone()[0]
+    ).fetchone()[0]:
+        return False
+    for line, raw in scan.samples:
+        try:
+            fields = csv_columns(raw.decode(encoding), ",")
+        except (UnicodeDecodeError, csv.Error):
+            return False
+        row = con.execute(
+            f"""SELECT flow, period_label, hs_code, partner_name, value_usd_thousand FROM {table}
+                WHERE source_file = ? AND source_row = ?""",
+            [file.rel_path, line],
+        ).fetchall()
+        expected = [fields[0], fields[1], fields[2], fields[5]] if len(fields) == len(HEADER) else None
+        if len(row) != 1 or expected is None or list(row[0][:4]) != expected or row[0][4] != float(fields[6]):
+            return False
+    return True
 
 
 def _insert_general(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextParts, table: str) -> int:
