@@ -3,8 +3,10 @@
 What it measures, each as the median of ``--runs`` runs (every run a process of its own):
 
 (a) the customs ingestion (``loader.load_source``) of a generated extract of ``--rows`` rows,
-    plus its staging model (``stg_customs__trade``) materialized as a table, into a fresh
-    DuckDB file; for the UTF-8 file and for the same rows in Big5;
+    plus its staging model (``stg_customs__trade``) materialized, into a fresh DuckDB file;
+    for the UTF-8 file and for the same rows in Big5. The staging model is materialized as
+    the project builds it (a view, as every staging model: dbt_project.yml) and, to show
+    what its joins cost when they run, as a table (every row copied and mapped once more);
 (b) DuckDB's own ``read_csv`` of the same file into a table (``CREATE TABLE AS``, defaults):
     the floor; and a/b. DuckDB cannot read Big5 without its ``encodings`` extension (not
     installed: it is downloaded on first use), so the Big5 ratio is taken against DuckDB's
@@ -77,7 +79,7 @@ def staging_sql() -> str:
 
 
 def worker_ingest(raw: Path, warehouse: Path, staging: bool, source: str = "customs") -> dict:
-    """(a), (c), (e): ``load_source`` into ``warehouse``; then the staging model as a table."""
+    """(a), (c), (e): ``load_source`` into ``warehouse``; then the staging model, as a view and as a table."""
     import duckdb
 
     from orchestration.ingest.loader import load_source
@@ -96,6 +98,11 @@ def worker_ingest(raw: Path, warehouse: Path, staging: bool, source: str = "cust
                 "SELECT * FROM read_csv(?, header = true, all_varchar = true)",
                 [str(DBT_DIR / "seeds" / f"{seed}.csv")],
             )
+        # As the project materializes it (a view); a query of it is part of the models downstream.
+        start = time.perf_counter()
+        con.execute(f"CREATE OR REPLACE VIEW main.stg_customs__trade_view AS {staging_sql()}")
+        con.execute("CHECKPOINT")
+        out["staging_view_s"] = time.perf_counter() - start
         start = time.perf_counter()
         con.execute(f"CREATE OR REPLACE TABLE main.stg_customs__trade AS {staging_sql()}")
         con.execute("CHECKPOINT")
@@ -286,8 +293,9 @@ def bench_ingestion(work: Path, files: dict, runs: int, log) -> dict:
             _, out = _worker("ingest", str(raws[enc]), str(warehouse), "staging")
             results[enc].append(out)
             log(
-                f"  run {run + 1}: ingestion {enc}: {out['ingest_s']:.1f}s "
-                f"+ staging {out['staging_s']:.1f}s, peak RSS {out['peak_rss_mb']:.0f} MB"
+                f"  run {run + 1}: ingestion {enc}: {out['ingest_s']:.1f}s, staging as a view "
+                f"{out['staging_view_s']:.2f}s, as a table {out['staging_s']:.1f}s, "
+                f"peak RSS {out['peak_rss_mb']:.0f} MB"
             )
         for name, path, encoding in (
             ("floor_utf8", files["utf8"], ""),
@@ -303,9 +311,14 @@ def bench_ingestion(work: Path, files: dict, runs: int, log) -> dict:
     for enc in ("utf8", "big5"):
         ingest = _median([r["ingest_s"] for r in results[enc]])
         staging = _median([r["staging_s"] for r in results[enc]])
+        view = _median([r["staging_view_s"] for r in results[enc]])
+        as_built = _median([r["ingest_s"] + r["staging_view_s"] for r in results[enc]])
         both = _median([r["ingest_s"] + r["staging_s"] for r in results[enc]])
         summary[enc] = {
             "ingest_s": ingest,
+            "staging_view_s": view,
+            "ingest_plus_staging_view_s": as_built,
+            "ratio_as_built": as_built / floor,
             "staging_s": staging,
             "ingest_plus_staging_s": both,
             "floor_s": floor,
@@ -319,6 +332,7 @@ def bench_ingestion(work: Path, files: dict, runs: int, log) -> dict:
     latin1 = _median([r["seconds"] for r in results["floor_big5_latin1"]])
     summary["big5"]["floor_big5_bytes_as_latin1_s"] = latin1
     summary["big5"]["ratio_vs_latin1_read"] = summary["big5"]["ingest_plus_staging_s"] / latin1
+    summary["big5"]["ratio_as_built_vs_latin1_read"] = summary["big5"]["ingest_plus_staging_view_s"] / latin1
     summary["runs"] = results
     return summary
 
@@ -456,7 +470,11 @@ def table(results: dict) -> str:
             r = ing[enc]
             rows += [
                 (
-                    f"(a) customs ingestion + staging, {name}, {n:,} rows",
+                    f"(a) customs ingestion + staging (view), {name}, {n:,} rows",
+                    f"{r['ingest_plus_staging_view_s']:.1f} s ({r['ingest_s']:.1f} + {r['staging_view_s']:.2f})",
+                ),
+                (
+                    "    with the staging model as a table instead",
                     f"{r['ingest_plus_staging_s']:.1f} s ({r['ingest_s']:.1f} + {r['staging_s']:.1f})",
                 ),
             ]
@@ -471,11 +489,17 @@ def table(results: dict) -> str:
             r = ing[enc]
             rows.append(
                 (
-                    f"    a/b {name} (ingestion alone / floor)",
-                    f"{r['ratio']:.2f} ({r['ratio_ingest_only']:.2f})",
+                    f"    a/b {name}: staging as built (view) / as a table",
+                    f"{r['ratio_as_built']:.2f} / {r['ratio']:.2f}",
                 )
             )
-        rows.append(("    a/b Big5 against the Latin-1 read", f"{ing['big5']['ratio_vs_latin1_read']:.2f}"))
+        big5 = ing["big5"]
+        rows.append(
+            (
+                "    a/b Big5 against the Latin-1 read (view / table)",
+                f"{big5['ratio_as_built_vs_latin1_read']:.2f} / {big5['ratio_vs_latin1_read']:.2f}",
+            )
+        )
         for enc, name in (("utf8", "UTF-8"), ("big5", "Big5")):
             r = ing[enc]
             rows.append(

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CHUNK = 1 << 22
@@ -459,22 +460,35 @@ def _blocks(path: Path, size: int = BLOCK) -> Iterator[bytes]:
             yield block
 
 
+def count_line_breaks(buffer: bytes | bytearray, n: int) -> int:
+    """The line breaks (LF) in the first ``n`` bytes of ``buffer``.
+
+    numpy compares 32 bytes an instruction and releases the GIL; ``bytes.count`` goes byte
+    by byte, and on a file of gigabytes that is the larger part of a scan's time.
+    """
+    return int(np.count_nonzero(np.frombuffer(buffer, np.uint8, n) == 10))
+
+
 def scan_file(path: Path, stop: threading.Event | None = None) -> FileScan:
     """Count the line breaks of a file and hash it (SHA-256), in one pass of large blocks.
 
-    hashlib releases the GIL on large blocks, so this runs well beside a DuckDB query
-    in another thread. ``stop``, once set, ends the pass early (its result is then partial).
+    hashlib and numpy release the GIL on large blocks, so this runs well beside a DuckDB
+    query in another thread; the blocks are read into one buffer, never copied.
+    ``stop``, once set, ends the pass early (its result is then partial).
     """
     digest = hashlib.sha256()
     lines = size = 0
     sampler = _Sampler(path.stat().st_size)
-    for block in _blocks(path):
-        if stop is not None and stop.is_set():
-            break
-        digest.update(block)
-        sampler.see(block, len(block), size, lines)
-        lines += block.count(10)  # (an int: twice as fast as b"\n")
-        size += len(block)
+    buffer = bytearray(BLOCK)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as f:
+        while n := f.readinto(buffer):
+            if stop is not None and stop.is_set():
+                break
+            digest.update(view[:n])
+            sampler.see(buffer, n, size, lines)
+            lines += count_line_breaks(buffer, n)
+            size += n
     return FileScan(lines, digest.hexdigest(), size, tuple(sampler.samples))
 
 
@@ -682,7 +696,7 @@ def _transcode_iconv(file: DownloadFile, iconv: str, folder: Path) -> tuple[Text
                 digest.update(block)
                 sampler.see(buffer, n, size, lines)
                 last = buffer.rfind(b"\n", 0, n) + 1
-                lines += buffer.count(10, 0, n)
+                lines += count_line_breaks(buffer, n)
                 size += n
                 if last and size - n + last - start >= PART:
                     submit(size - n + last, lines + 1)
