@@ -264,6 +264,8 @@ def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> L
     version = code_version(source)
     period = "period_year" if source == "itc" else "period_month"
     loaded: dict[str, tuple[FileScan, int]] = {}
+    # No progress bar on a long read: it would only fill the run's log.
+    con.execute("SET enable_progress_bar = false")
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS raw")
