@@ -5,10 +5,10 @@ CRLF line ends, one header line, then one row per flow, ROC month, HS code and
 country; the newest month carries ``(初步值)`` (preliminary).
 
 The portal's full export (every code, every country, every month) runs to millions of
-rows, so a file is read once, by DuckDB's parallel reader, straight into the raw table:
-the parse, the checks and the conversion are one ``INSERT``. Only when that pass comes out
-short (a row failed a check, or a line was not one row) is the file read again, slowly,
-to name the first fault and its line.
+rows, so a file is read once, by DuckDB's parallel reader, straight into the raw table
+(one ``INSERT``), and its rows are then completed in place (line, month: one ``UPDATE``).
+Only when that pass comes out short (a row failed a check, or a line was not one row) is
+the file read again, slowly, to name the first fault and its line.
 """
 
 from __future__ import annotations
@@ -176,66 +176,70 @@ def _insert_fast(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextP
     would have it.
 
     The file is read in parallel, so the rows come without their line (``WITH ORDINALITY``
-    would read it in one thread): ``source_row`` is left empty and :func:`_number_rows` fills
-    it in from the order the rows were inserted in, which is the file's (DuckDB keeps it:
-    ``preserve_insertion_order``). When that setting is off, the rows are numbered as read.
+    would read it in one thread): ``source_row`` is left empty, and so are the month and the
+    preliminary flag: :func:`_number_rows` fills them in, the line from the order the rows were
+    inserted in, which is the file's (DuckDB keeps it: ``preserve_insertion_order``), the
+    month from the period's label, parsed once a label (a file of millions of rows has about
+    a hundred). When that setting is off, the rows are numbered as read.
     """
     ordered = bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0])
     source_row = "NULL" if ordered else f"ordinality + {SKIP_LINES}"
     reader = read_csv_sql(list(COLUMNS), ",", SKIP_LINES, "$path", ordinality=not ordered)
     columns = ", ".join(c for c, _ in SCHEMA)
-    # No join here (a hash join would not keep the file's order): the period is read with one
-    # regular expression a row, in parallel; a label with spaces around it fails it.
+    # No join here (a hash join would not keep the file's order); no per-row parse of the period.
     result = con.execute(
         f"""
         INSERT INTO {table} ({columns})
-        WITH text_rows AS (
-            SELECT *, regexp_extract(period_label, '{ROC_MONTH}', ['year', 'month', 'preliminary']) AS roc
-            FROM {reader}
-        ),
-        converted AS (
-            SELECT
-                *,
-                CASE WHEN roc.year <> '' AND TRY_CAST(roc.month AS INT) BETWEEN 1 AND 12
-                    THEN make_date(TRY_CAST(roc.year AS INT) + 1911, TRY_CAST(roc.month AS INT), 1)
-                END AS period_month
-            FROM text_rows
-        )
         SELECT
-            flow, period_label, period_month, roc.preliminary <> '', hs_code,
-            product_name_zh, product_name_en, partner_name,
+            flow, period_label, NULL, NULL, hs_code, product_name_zh, product_name_en, partner_name,
             CAST(value_text AS DOUBLE), $source_file, $download_date::DATE, ({source_row})::BIGINT
-        FROM converted
-        WHERE period_month < $first_late_month::DATE
-            AND regexp_full_match(value_text, '[0-9]+(\\.[0-9]+)?')
+        FROM {reader}
+        WHERE regexp_full_match(value_text, '[0-9]+(\\.[0-9]+)?')
         """,
         {
             "path": [str(p) for p in text.paths],
             "source_file": file.rel_path,
             "download_date": file.download_date,
-            "first_late_month": file.download_date.replace(day=1),
         },
     )
     return result.fetchone()[0]
 
 
 def _number_rows(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str) -> None:
-    """``source_row`` of the rows the fast pass inserted, from the order they were inserted in.
+    """``source_row``, ``period_month`` and ``is_preliminary`` of the rows the fast pass inserted.
 
     Called only when every line after the header became a row, so the n-th row inserted is
-    line n + 1. The rows of this file are the ones without a line yet, appended in this
-    transaction in file order: their row ids run on from the first. (DuckDB updates rows of
-    the transaction's own, uncommitted data in place: this costs little.)
+    line n + 1. The file's rows were all appended in this transaction (the loader removed
+    any it had before), in file order: their row ids run on from the first. The period of each
+    distinct label is parsed once, then joined (DuckDB updates rows of the transaction's
+    own, uncommitted data in place: this costs little). A label that is not a ROC month
+    leaves its rows without a month (and an empty label, without a line): then
+    :func:`_fast_rows_clean` sends the file to the exact pass. (Rows numbered as read, when
+    insertion order is not kept, keep their numbers.)
     """
+    first = con.execute(f"SELECT min(rowid) FROM {table} WHERE source_file = ?", [file.rel_path]).fetchone()[0]
     con.execute(
         f"""
         UPDATE {table}
-        SET source_row = rowid - (
-            SELECT min(rowid) FROM {table} WHERE source_file = $file AND source_row IS NULL
-        ) + {SKIP_LINES + 1}
-        WHERE source_file = $file AND source_row IS NULL
+        SET source_row = coalesce({table}.source_row, {table}.rowid - $first + {SKIP_LINES + 1}),
+            period_month = labels.period_month,
+            is_preliminary = labels.is_preliminary
+        FROM (
+            SELECT
+                period_label,
+                CASE WHEN roc.year <> '' AND TRY_CAST(roc.month AS INT) BETWEEN 1 AND 12
+                    THEN make_date(TRY_CAST(roc.year AS INT) + 1911, TRY_CAST(roc.month AS INT), 1)
+                END AS period_month,
+                roc.preliminary <> '' AS is_preliminary
+            FROM (
+                SELECT period_label,
+                    regexp_extract(period_label, '{ROC_MONTH}', ['year', 'month', 'preliminary']) AS roc
+                FROM (SELECT DISTINCT period_label FROM {table} WHERE source_file = $file)
+            )
+        ) AS labels
+        WHERE {table}.source_file = $file AND {table}.period_label = labels.period_label
         """,
-        {"file": file.rel_path},
+        {"file": file.rel_path, "first": first},
     )
 
 
@@ -244,21 +248,23 @@ def _fast_rows_clean(
 ) -> bool:
     """The rows the fast pass kept are as the exact checks would keep them, at the right lines.
 
-    Flow, code and country are read back from the table, where these low-cardinality columns
-    are dictionary-compressed: DuckDB checks each distinct value once, so this costs little on
-    millions of rows. Then the lines the scan took on its way (the first, a few in between,
-    the last) must be the rows numbered so: the line numbers come from the insertion order.
+    Every row has its line and a month before the download's; flow, code and country are
+    read back from the table, where these low-cardinality columns are dictionary-compressed:
+    DuckDB checks each distinct value once, so this costs little on millions of rows. Then
+    the lines the scan took on its way (the first, a few in between, the last) must be the
+    rows numbered so: the line numbers come from the insertion order.
     """
     if con.execute(
         f"""
         SELECT count(*) FROM {table}
         WHERE source_file = ? AND (
-            coalesce(flow, '') = '' OR flow <> trim(flow)
+            source_row IS NULL OR period_month IS NULL OR NOT period_month < ?::DATE
+            OR coalesce(flow, '') = '' OR flow <> trim(flow)
             OR coalesce(partner_name, '') = '' OR partner_name <> trim(partner_name)
             OR NOT regexp_full_match(coalesce(hs_code, ''), '[0-9]{{6,11}}')
         )
         """,
-        [file.rel_path],
+        [file.rel_path, file.download_date.replace(day=1)],
     ).fetchone()[0]:
         return False
     for line, raw in scan.samples:
