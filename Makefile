@@ -91,7 +91,7 @@ lint: $(STAMP)
 	cd dbt_project && $(BIN)/sqlfluff lint models tests
 
 # The benchmark (benchmarks/run_benchmark.py): a generated customs extract of BENCH_ROWS rows
-# (10 million: about 3 GB, 30 minutes) against DuckDB's read_csv, the full refresh through
+# (10 million: about 3 GB, 20 minutes) against DuckDB's read_csv, the full refresh through
 # Dagster against its bare steps, and the refresh after a new month. Medians of BENCH_RUNS
 # runs; writes benchmarks/results.json. The files go to BENCH_DIR (default: a temporary folder,
 # removed at the end). BENCH_ONLY: any of ingestion,refresh,incremental.
