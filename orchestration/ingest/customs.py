@@ -77,6 +77,16 @@ SCHEMA = (
 # 113年9月, 113年09月, 113年9月(初步值): ROC year, month, optional preliminary flag.
 ROC_MONTH = r"^([0-9]{2,3})年([0-9]{1,2})月(\(初步值\))?$"
 NUMBER = r"^[0-9]+(\.[0-9]+)?$"
+
+
+def roc_period_sql(label: str) -> str:
+    """SQL: the struct ``roc`` (year, month, preliminary) of a period label, as text parts."""
+    return f"regexp_extract({label}, '{ROC_MONTH}', ['year', 'month', 'preliminary'])"
+
+
+# SQL: the first day of the month of ``roc``; NULL when it is not a ROC month.
+PERIOD_MONTH_SQL = """CASE WHEN roc.year <> '' AND TRY_CAST(roc.month AS INT) BETWEEN 1 AND 12
+    THEN make_date(TRY_CAST(roc.year AS INT) + 1911, TRY_CAST(roc.month AS INT), 1) END"""
 SKIP_LINES = 1
 
 # The old-style checks (one message each), run only to explain a file the fast pass refused.
@@ -227,13 +237,11 @@ def _number_rows(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str)
         FROM (
             SELECT
                 period_label,
-                CASE WHEN roc.year <> '' AND TRY_CAST(roc.month AS INT) BETWEEN 1 AND 12
-                    THEN make_date(TRY_CAST(roc.year AS INT) + 1911, TRY_CAST(roc.month AS INT), 1)
-                END AS period_month,
+                {PERIOD_MONTH_SQL} AS period_month,
                 roc.preliminary <> '' AS is_preliminary
             FROM (
                 SELECT period_label,
-                    regexp_extract(period_label, '{ROC_MONTH}', ['year', 'month', 'preliminary']) AS roc
+                    {roc_period_sql("period_label")} AS roc
                 FROM (SELECT DISTINCT period_label FROM {table} WHERE source_file = $file)
             )
         ) AS labels
@@ -298,7 +306,7 @@ def _insert_general(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: Te
             SELECT
                 trim(flow) AS flow,
                 trim(period_label) AS period_label,
-                regexp_extract(trim(period_label), '{ROC_MONTH}', ['year', 'month', 'preliminary']) AS roc,
+                {roc_period_sql("trim(period_label)")} AS roc,
                 trim(hs_code) AS hs_code,
                 product_name_zh,
                 product_name_en,
@@ -310,8 +318,7 @@ def _insert_general(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: Te
         converted AS (
             SELECT
                 *,
-                CASE WHEN roc.year <> '' AND TRY_CAST(roc.month AS INT) BETWEEN 1 AND 12
-                    THEN make_date(roc.year::INT + 1911, roc.month::INT, 1) END AS period_month
+                {PERIOD_MONTH_SQL} AS period_month
             FROM text_rows
         )
         SELECT

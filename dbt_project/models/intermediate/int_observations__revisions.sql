@@ -24,53 +24,48 @@ successive as (
 
     select
         *,
-        lead(download_date) over (
-            partition by source, flow, product, measure, period_grain, period_start
-            order by download_date
-        ) as next_download_date
+        lag(download_date) over keyed as previous_download_date,
+        lead(download_date) over keyed as next_download_date
     from downloads
+    window keyed as (
+        partition by source, flow, product, measure, period_grain, period_start
+        order by download_date
+    )
+
+),
+
+-- Each value with the downloads before and after its own that cover the same key.
+placed as (
+
+    select
+        observations.source, observations.flow, observations.product, observations.measure,
+        observations.period_grain, observations.period_start, observations.download_date,
+        successive.previous_download_date, successive.next_download_date,
+        observations.partner_name, observations.partner_code, observations.value
+    from observations
+    inner join successive
+        on
+            observations.source = successive.source
+            and observations.flow = successive.flow
+            and observations.product = successive.product
+            and observations.measure = successive.measure
+            and observations.period_grain = successive.period_grain
+            and observations.period_start = successive.period_start
+            and observations.download_date = successive.download_date
 
 ),
 
 old_values as (
 
-    select
-        successive.source, successive.flow, successive.product, successive.measure, successive.unit,
-        successive.period_grain, successive.period_start,
-        successive.download_date, successive.next_download_date,
-        observations.partner_name, observations.partner_code, observations.value
-    from successive
-    inner join observations
-        on
-            successive.source = observations.source
-            and successive.flow = observations.flow
-            and successive.product = observations.product
-            and successive.measure = observations.measure
-            and successive.period_grain = observations.period_grain
-            and successive.period_start = observations.period_start
-            and successive.download_date = observations.download_date
-    where successive.next_download_date is not null
+    select * from placed
+    where next_download_date is not null
 
 ),
 
 new_values as (
 
-    select
-        successive.source, successive.flow, successive.product, successive.measure,
-        successive.period_grain, successive.period_start,
-        successive.download_date as previous_download_date,
-        observations.download_date,
-        observations.partner_name, observations.partner_code, observations.value
-    from successive
-    inner join observations
-        on
-            successive.source = observations.source
-            and successive.flow = observations.flow
-            and successive.product = observations.product
-            and successive.measure = observations.measure
-            and successive.period_grain = observations.period_grain
-            and successive.period_start = observations.period_start
-            and successive.next_download_date = observations.download_date
+    select * from placed
+    where previous_download_date is not null
 
 ),
 
