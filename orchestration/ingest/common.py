@@ -28,6 +28,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from .sniff import sniff
+
 DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CHUNK = 1 << 22
 # Large files are read, hashed and transcoded in blocks of this size (cut at a line end).
@@ -98,13 +100,35 @@ def discover(raw_dir: Path, source: str, patterns: Sequence[str]) -> Discovery:
                 f"{rel_folder}: download folder is not a valid date ({exc}); "
                 "name it by the day of the download, YYYY-MM-DD"
             ) from exc
+        accepted = 0
         for path in sorted(folder.iterdir()):
             rel = f"{rel_folder}/{path.name}"
             if path.is_file() and any(fnmatch.fnmatchcase(path.name, p) for p in patterns):
                 files.append(DownloadFile(source, path, rel, download_date))
+                accepted += 1
             else:
                 ignored.append(rel)
+        if not accepted:
+            _no_download_in(folder, rel_folder, source, patterns)
     return Discovery(files, ignored)
+
+
+def _no_download_in(folder: Path, rel_folder: str, source: str, patterns: Sequence[str]) -> None:
+    """A download folder with no data file in it: never pass over it (and run on older data)."""
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.is_dir():
+            found.append(f"{path.name}/ (a folder)")
+        elif path.is_file():
+            found.append(f"{path.name} ({sniff(path).describe()})")
+        else:
+            found.append(f"{path.name} (not a regular file)")
+    raise IngestError(
+        f"{rel_folder}: this download folder holds no {source} download "
+        f"(expected a file named {' or '.join(patterns)}); "
+        + (f"it holds: {'; '.join(found)}" if found else "it is empty")
+        + ". Put the download in it under its own name, or remove the folder"
+    )
 
 
 def _line_of(data: bytes, offset: int) -> int:

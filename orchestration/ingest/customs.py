@@ -127,6 +127,17 @@ def _header(file: DownloadFile, head: bytes, encoding: str) -> list[str]:
     return csv_columns(line.removeprefix("\ufeff").rstrip("\r\n"), ",")
 
 
+def _check_query_by_country(file: DownloadFile, header: list[str]) -> None:
+    """The portal's 合計 query (country = 合計) has every column but 國家: say to query by country."""
+    found = [c.strip() for c in header]
+    if "國家" not in found and found == [c for c in HEADER if c != "國家"]:
+        raise file.error(
+            "line 1",
+            "this is a query of the total over all countries (國家 = 合計: the header has no 國家 "
+            "column); query again by country (國家: each country), monthly, and download that",
+        )
+
+
 def insert(
     con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, table: str
 ) -> tuple[FileScan, int]:
@@ -141,6 +152,7 @@ def insert(
     except UnicodeDecodeError:
         sniff_text_encoding(file, ENCODINGS)  # names the line and the bytes
         raise
+    _check_query_by_country(file, header)
     check_header(file, header, HEADER)
     stop = threading.Event()
     if encoding == "utf-8":

@@ -3,7 +3,7 @@
 Native layout: CSV, UTF-8, a title block of five lines and a blank line
 (reporter and flow on line 2, HS code on line 3), then the header
 ``Partner Country, Unit, January 2016, …`` and one row per partner; the
-``World`` row is the total; an empty cell means no trade.
+``World`` row is the total; an empty cell (or a lone ``-``) means no trade.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ HEADER_LINE = TITLE_LINES + 1
 REPORTER_FLOW = re.compile(r"^(?P<reporter>.+?) (?P<flow>Imports|Exports) from (?P<partner>.+)$")
 COMMODITY = re.compile(r"^Commodity: (?P<hs>[0-9]{4,10}), (?P<description>.*)$")
 NUMBER = r"^[0-9]+(\.[0-9]+)?$"
+THOUSANDS = r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
 
 
 def _title_block(file: DownloadFile) -> tuple[list[str], list[str]]:
@@ -99,10 +100,13 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, int
             ? AS reporter, ? AS flow, ? AS hs_code, ? AS commodity,
             trim(long.partner_name) AS partner_name, trim(long.unit) AS unit,
             m.label AS period_label, m.month::DATE AS period_month,
-            trim(long.value_text) AS value_text,
+            -- Thousands separators (1,234) are the number's, not the data's.
+            CASE WHEN regexp_full_match(trim(long.value_text), '{THOUSANDS}')
+                THEN replace(trim(long.value_text), ',', '') ELSE trim(long.value_text) END AS value_text,
             ? AS source_file, ?::DATE AS download_date, long.source_row
         FROM long JOIN {into}_months m USING (col)
-        WHERE trim(long.value_text) <> ''
+        -- An empty cell, or a lone '-', is no value: the partner had no trade that month.
+        WHERE trim(long.value_text) NOT IN ('', '-')
         """,
         [
             reporter_flow["reporter"], reporter_flow["flow"], commodity["hs"], commodity["description"],
