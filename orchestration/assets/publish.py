@@ -22,7 +22,7 @@ from .ingest import ingest_assets
 # of exhibit titles.
 MART_DEPS = [
     get_asset_key_for_model([bulletin_dbt_assets], m)
-    for m in (CELLS_MART, *EXHIBIT_MARTS.values(), MIRROR_MART)
+    for m in (CELLS_MART, *EXHIBIT_MARTS.values(), MIRROR_MART, marts.EXHIBIT_DOWNLOADS_MART)
 ]
 # ... and the revisions (revisions.csv), the exhibits' series (preliminary months), the
 # edition's product and the products seed (its name).

@@ -137,6 +137,7 @@ def write_publication(
     tables[CELLS_MART] = {"table": f"marts.{CELLS_MART}", "rows": len(rows), "files": [CELLS_CSV]}
     note(CELLS_CSV)
 
+    downloads = marts.exhibit_downloads(con)
     for exhibit in exhibits:
         _, rows, names = _write_mart(con, folder, exhibit.mart, exhibit.code, note)
         tables[exhibit.mart] = {
@@ -145,6 +146,8 @@ def write_publication(
             "title": exhibit.title_zh,
             "rows": len(rows),
             "files": names,
+            # the downloads the exhibit's numbers come from (a later one wins within its periods)
+            "downloads": downloads.get(exhibit.code, []),
         }
 
     columns, rows, names = _write_mart(con, folder, MIRROR_MART, MIRROR_MART, note)

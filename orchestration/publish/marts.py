@@ -235,6 +235,34 @@ def source_lineage(con: duckdb.DuckDBPyConnection, product: Product) -> dict[str
     return lineage
 
 
+EXHIBIT_DOWNLOADS_MART = "fct_bulletin_exhibit_downloads"
+
+
+def exhibit_downloads(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
+    """For each exhibit, the downloads it used (source, download date, file, periods given)."""
+    rows = con.execute(
+        f"""
+        select exhibit, source, download_date, source_file, period_grain,
+               first_period_start, last_period_start
+        from {MARTS_SCHEMA}.{EXHIBIT_DOWNLOADS_MART}
+        order by exhibit_order, download_date, source_file
+        """
+    ).fetchall()
+    used: dict[str, list[dict]] = {}
+    for exhibit, source, download_date, file, grain, first, last in rows:
+        period = (lambda d: str(d.year)) if grain == "year" else _month
+        used.setdefault(exhibit, []).append(
+            {
+                "source": source,
+                "download_date": download_date.isoformat(),
+                "file": file,
+                "first_period": period(first),
+                "last_period": period(last),
+            }
+        )
+    return used
+
+
 def preliminary_periods(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """For each exhibit, the periods (columns) a preliminary month goes into."""
     rows = con.execute(
