@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 
 from orchestration.ingest.common import IngestError
@@ -165,3 +166,33 @@ def test_a_download_folder_without_a_download_fails(tmp_path, files, phrases):
     assert message.startswith("itc/2024-10-12: this download folder holds no itc download"), message
     for phrase in phrases:
         assert phrase in message, message
+
+
+def _xlsx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["進出口別", "日期"])
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "content", "phrase"),
+    [
+        ("customs", "綜合查詢_1.csv", b"<!DOCTYPE html><html><body>Session expired</body></html>", "an HTML page"),
+        ("customs", "綜合查詢_1.csv", "xlsx", "an .xlsx workbook (the MOEA survey export)"),
+        ("gta", "GTA_USA.csv", b"<html><table><tr><td>x</td></tr></table></html>", "an HTML page"),
+        ("gta", "GTA_USA.csv", b"PK\x03\x04" + b"\x00" * 40, "a zip archive whose end is missing"),
+    ],
+    ids=["customs-html", "customs-xlsx", "gta-html", "gta-cut-zip"],
+)
+def test_a_page_or_workbook_named_as_a_text_export_says_what_it_is(tmp_path, source, name, content, phrase):
+    raw = tmp_path / "raw"
+    folder = raw / source / "2024-10-14"
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(_xlsx_bytes() if content == "xlsx" else content)
+    with pytest.raises(IngestError) as failure:
+        load_source(duckdb.connect(), source, raw)
+    message = str(failure.value)
+    assert message.startswith(f"{source}/2024-10-14/{name}"), message
+    assert f"this is {phrase}" in message

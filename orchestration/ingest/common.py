@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from . import sniff as sniffing
 from .sniff import sniff
 
 DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -111,6 +112,27 @@ def discover(raw_dir: Path, source: str, patterns: Sequence[str]) -> Discovery:
         if not accepted:
             _no_download_in(folder, rel_folder, source, patterns)
     return Discovery(files, ignored)
+
+
+# What a text download can never be: a page, a workbook, an archive, a document.
+NOT_TEXT = (
+    sniffing.HTML, sniffing.XML, sniffing.XLSX, sniffing.ZIP, sniffing.ZIP_CUT, sniffing.XLS_BINARY, sniffing.PDF
+)
+
+
+def refuse_unless_text(file: DownloadFile, expected: str, export: str) -> None:
+    """Refuse a page, workbook or archive where a text export belongs, saying what it is.
+
+    ``expected`` names the download (``a Customs portal query export``), ``export`` how to
+    make it (``the CSV export``). Empty, UTF-16 and damaged text are left to the text checks,
+    which name the line.
+    """
+    found = sniff(file.path)
+    if found.kind in NOT_TEXT:
+        hint = " (perhaps the service's error or log-in page)" if found.kind == sniffing.HTML else ""
+        raise file.error(
+            None, f"this is {found.describe()}{hint}, not {expected}; download it again as {export}"
+        )
 
 
 def _no_download_in(folder: Path, rel_folder: str, source: str, patterns: Sequence[str]) -> None:

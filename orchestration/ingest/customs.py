@@ -32,6 +32,7 @@ from .common import (
     is_invalid_unicode,
     quick_text_encoding,
     read_csv_sql,
+    refuse_unless_text,
     scan_in_background,
     sniff_text_encoding,
     transcode_to_utf8,
@@ -146,6 +147,7 @@ def insert(
     Raises :class:`IngestError` naming the first fault; the caller's transaction is then
     to be rolled back (rows of the file may have been inserted before the fault was found).
     """
+    refuse_unless_text(file, DESCRIPTION, "the query's CSV file (下載 CSV)")
     encoding, head = quick_text_encoding(file, ENCODINGS)
     try:
         header = _header(file, head, encoding)

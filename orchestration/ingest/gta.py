@@ -21,6 +21,7 @@ from .common import (
     csv_columns,
     first_bad_row,
     read_csv_relation,
+    refuse_unless_text,
     sniff_text_encoding,
 )
 
@@ -56,6 +57,7 @@ def _month(label: str) -> dt.date | None:
 
 def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, into: str) -> None:
     """Parse one GTA download into the temporary table ``into``, one row per partner and month."""
+    refuse_unless_text(file, DESCRIPTION, "a CSV report")
     sniff_text_encoding(file, ("utf-8",))
     title, header = _title_block(file)
     reporter_flow = REPORTER_FLOW.match(title[1].strip().strip('"'))

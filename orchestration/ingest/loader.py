@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 
 from . import common, customs, gta, itc, moea
+from . import sniff as sniffing
 from .common import DownloadFile, FileScan, IngestError, discover
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,8 @@ def _check_source(file: DownloadFile, source: str) -> None:
         head = f.read(64)
     if any(head.startswith(s) for s in parser.SIGNATURES):
         return
+    if sniffing.sniff(file.path).kind in (sniffing.ZIP, sniffing.ZIP_CUT):
+        return  # a zip archive that is no workbook is nobody's download: the parser says what it is
     other = next(
         (m for m in PARSERS.values() if m is not parser and any(head.startswith(s) for s in m.SIGNATURES)),
         None,
