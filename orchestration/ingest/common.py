@@ -101,9 +101,18 @@ def discover(raw_dir: Path, source: str, patterns: Sequence[str]) -> Discovery:
                 f"{rel_folder}: download folder is not a valid date ({exc}); "
                 "name it by the day of the download, YYYY-MM-DD"
             ) from exc
+        if download_date > dt.date.today():
+            # A typo in the year would make it the latest download for good: it would win
+            # over every later correct download.
+            raise IngestError(
+                f"{rel_folder}: download folder is dated after today ({dt.date.today().isoformat()}); "
+                "name it by the day of the download, YYYY-MM-DD (a typo in the year?)"
+            )
+        _refuse_link_out_of(raw_dir, folder, rel_folder)
         accepted = 0
         for path in sorted(folder.iterdir()):
             rel = f"{rel_folder}/{path.name}"
+            _refuse_link_out_of(raw_dir, path, rel)
             if path.is_file() and any(fnmatch.fnmatchcase(path.name, p) for p in patterns):
                 files.append(DownloadFile(source, path, rel, download_date))
                 accepted += 1
@@ -132,6 +141,20 @@ def refuse_unless_text(file: DownloadFile, expected: str, export: str) -> None:
         hint = " (perhaps the service's error or log-in page)" if found.kind == sniffing.HTML else ""
         raise file.error(
             None, f"this is {found.describe()}{hint}, not {expected}; download it again as {export}"
+        )
+
+
+def _refuse_link_out_of(raw_dir: Path, path: Path, rel: str) -> None:
+    """A symbolic link that leads out of the raw folder is refused, never followed: the raw
+    folder must hold every download it is built from (nothing is read from elsewhere)."""
+    if not path.is_symlink():
+        return
+    root = raw_dir.resolve()
+    target = path.resolve()
+    if target != root and root not in target.parents:
+        raise IngestError(
+            f"{rel}: is a symbolic link to {target}, outside the raw folder; a download is read "
+            "only from the raw folder: copy the file itself into its download folder"
         )
 
 

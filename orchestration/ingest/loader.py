@@ -98,18 +98,29 @@ def _check_duplicates(
     row = con.execute(
         f"""
         SELECT {cols},
+               list(DISTINCT source_file ORDER BY source_file) AS files,
                list(DISTINCT {value} ORDER BY {value}) AS vals,
                list((source_file, source_row) ORDER BY source_file, source_row) AS places
         FROM {table}
         WHERE {in_dates} AND {only}
         GROUP BY download_date, {cols}
-        HAVING count(DISTINCT {value}) > 1
+        HAVING count(DISTINCT {value}) > 1 OR count(DISTINCT source_file) > 1
         ORDER BY min(source_file), min(source_row)
         LIMIT 1
         """,
         params,
     ).fetchall()
     row = row[0] if row else None
+    if row is not None and len(row[-3]) > 1 and len(row[-2]) == 1:
+        # Same value in two files: a copy of the query (or two overlapping queries), no typo.
+        label = ROW_LABEL[source]
+        (first, n), (other, m) = row[-1][:2]
+        key_text = ", ".join(f"{k}={v}" for k, v in zip(key, row[: len(key)], strict=True))
+        raise IngestError(
+            f"{first} {label} {n}: the same observation ({key_text}) is also in {other} {label} {m}: "
+            "two files of one download hold the same query (a browser names a second copy "
+            "'… (1)'), or two queries that overlap; keep one file of each query in the folder"
+        )
     if row is not None:
         label = ROW_LABEL[source]
         key_text = ", ".join(f"{k}={v}" for k, v in zip(key, row[: len(key)], strict=True))

@@ -358,7 +358,8 @@ def save_workbook(wb: Workbook, path: Path, stamp: datetime) -> None:
     wb.save(buffer)
     wb.properties.modified = stamp
     core = tostring(wb.properties.to_tree())
-    date_time = max(stamp, datetime(1980, 1, 1)).timetuple()[:6]
+    # A zip entry's date holds the years 1980 to 2107 only: a stamp outside is clamped, never a crash.
+    date_time = min(max(stamp, datetime(1980, 1, 1)), datetime(2107, 12, 31)).timetuple()[:6]
     with zipfile.ZipFile(buffer) as source, path.open("wb") as f:
         with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as target:
             for info in source.infolist():
