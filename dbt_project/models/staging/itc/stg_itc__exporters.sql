@@ -25,7 +25,9 @@ renamed as (
         'itc' as source,
         'export' as flow,
         source.product_description,
-        cast(products.hs_code as varchar) as hs_code,
+        -- The page's Product line gives the code; a file named only by its description
+        -- (the text export) is looked up in the itc_products seed.
+        coalesce(source.product_code, cast(products.hs_code as varchar)) as hs_code,
         source.period_year,
         source.period_label,
         source.exporter_name,
