@@ -519,7 +519,7 @@ def test_download_folder_not_named_as_a_date(warehouse, tmp_path, folder_name, p
 
 @pytest.mark.parametrize(
     ("content", "phrase"),
-    [(b"this is not a workbook\r\n", "not a zip archive"), (b"<html><body>Error</body></html>", "HTML")],
+    [(b"this is not a workbook\r\n", "it is a text file"), (b"<html><body>Error</body></html>", "HTML page")],
 )
 def test_xlsx_that_is_not_a_workbook(warehouse, tmp_path, content, phrase):
     raw, folder = copy_source(tmp_path, "moea")
