@@ -310,11 +310,18 @@ class Layout:
 
 def _find_layout(grid: Grid) -> Layout | None:
     flat_labels = set(HEADER)
+
+    def has_products(n: int) -> bool:
+        labels = [_label(v) for v in grid.rows[n - 1][2:]] if n <= len(grid.rows) else []
+        return any(label and PRODUCT_LABEL.match(label) for label in labels)
+
     for n in range(1, min(len(grid.rows), HEADER_SEARCH_ROWS) + 1):
         labels = [_label(v) for v in grid.rows[n - 1]]
-        if len(flat_labels.intersection(labels)) >= 3:
+        # the flat header (with a column or two renamed: its check says which); a row of the
+        # measures over the cross-tab's products is not one
+        if len(flat_labels.intersection(labels)) >= 3 and not has_products(n) and not has_products(n + 1):
             return Layout("flat", n)
-        if any(label and PRODUCT_LABEL.match(label) for label in labels[2:]):
+        if has_products(n):
             below = [_measure(_label(v))[0] for v in grid.rows[n]] if n < len(grid.rows) else []
             above = [_measure(_label(v))[0] for v in grid.rows[n - 2]] if n > 1 else []
             if any(below[2:]):
