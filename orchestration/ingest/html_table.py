@@ -7,7 +7,7 @@ declares none) and parsed with lxml's HTML parser, which also reads XHTML. Every
 becomes a :class:`Table` of :class:`Row`\\ s: the texts of its own cells (not those of a table
 nested in it), whitespace normalised (line breaks, tabs, runs of spaces and no-break spaces
 become one space; ``<br>`` is a space), with ``colspan``/``rowspan`` spread so that every row
-has a cell per column. Each row keeps the line of the page its ``<tr>`` starts on, for messages.
+has a cell per column. Each row keeps the line of the page its first cell starts on, for messages.
 """
 
 from __future__ import annotations
@@ -59,7 +59,11 @@ def normalise(text: str) -> str:
 
 @dataclass(frozen=True)
 class Row:
-    """One ``<tr>``: its cell texts (spans spread), which of them are ``<th>``, its line."""
+    """One ``<tr>``: its cell texts (spans spread), which of them are ``<th>``, and its line.
+
+    ``line`` is the line of the page its first cell starts on (that of the ``<tr>`` when it has
+    no cell of its own).
+    """
 
     cells: tuple[str, ...]
     header: tuple[bool, ...]
@@ -224,7 +228,9 @@ def _table(table: etree._Element, budget: list[int]) -> Table:
             else:
                 del pending[column]
         column = 0
-        for cell in tr.xpath("./td | ./th"):
+        own_cells = tr.xpath("./td | ./th")
+        line = own_cells[0].sourceline if own_cells else tr.sourceline
+        for cell in own_cells:
             while column in placed:
                 column += 1
             text = normalise("".join(_cell_text(cell)))
@@ -243,7 +249,7 @@ def _table(table: etree._Element, budget: list[int]) -> Table:
                 f"the page's tables have more than {MAX_CELLS:,} cells: no table a person downloads",
             )
         spread = [placed.get(i, ("", False)) for i in range(width)]
-        rows.append(Row(tuple(t for t, _ in spread), tuple(h for _, h in spread), tr.sourceline))
+        rows.append(Row(tuple(t for t, _ in spread), tuple(h for _, h in spread), line))
     return Table(table.get("id"), table.sourceline, tuple(rows))
 
 

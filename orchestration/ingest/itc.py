@@ -154,10 +154,20 @@ def same_product(named: str, code: str | None, label: str) -> bool:
     return any(w == short or w.startswith(short + " ") or (w.startswith(short) and len(short) >= 40) for w in whole)
 
 
-def _product(file: DownloadFile, lines: Sequence[str]) -> tuple[str, str | None]:
-    """(product_description, product_code) from the file name and the page's Product line."""
+def _product(file: DownloadFile, lines: Sequence[str] | None) -> tuple[str, str | None]:
+    """(product_description, product_code) from the file name and the page's Product line.
+
+    ``lines``: the text around the table of a page or workbook; None for the text export,
+    which names the product only in its file name.
+    """
     named = name_product(file.path.name)
-    line = next((m for m in (PRODUCT_LINE.match(t) for t in lines) if m), None)
+    if lines is None and named is None:
+        raise file.error(
+            None,
+            "the file name does not name the product, and a text export names it nowhere else: expected "
+            "'Trade_Map_-_List_of_exporters_for_the_selected_product_(<description>).txt' as Trade Map names it",
+        )
+    line = next((m for m in (PRODUCT_LINE.match(t) for t in lines or ()) if m), None)
     if line is None:
         if named is None:
             raise file.error(
@@ -256,7 +266,7 @@ def _read_text(con: duckdb.DuckDBPyConnection, file: DownloadFile, text_file: Do
     if trailing:
         header = header[:-1]
     years = _years(file, header, "line 1", header)
-    description, code = _product(file, [])
+    description, code = _product(file, None)
     check_complete_last_line(text_file)
     year_columns = [f"y{y}" for y in years]
     columns = ["exporter_name", *year_columns] + (["trailing_field"] if trailing else [])
