@@ -55,12 +55,73 @@ def test_every_partner_name_in_raw_is_mapped(names, seed):
     assert not missing, f"{seed} lacks {sorted(missing)}"
 
 
+PARTNER_SEEDS = ("partner_names_customs", "partner_names_gta", "partner_names_itc")
+KINDS = {"country", "total", "aggregate", "former", "other_territory"}
+
+
+def seed_rows(name: str) -> list[dict[str, str]]:
+    with (SEEDS / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def test_every_mapped_code_has_a_bulletin_label():
     codes = set()
-    for seed in ("partner_names_customs", "partner_names_gta", "partner_names_itc"):
+    for seed in PARTNER_SEEDS:
         codes |= seed_column(seed, "partner_code")
     missing = codes - seed_column("partners", "partner_code")
     assert not missing, f"partners.csv lacks labels for {sorted(missing)}"
+
+
+def test_partners_have_one_label_and_an_english_name_each():
+    rows = seed_rows("partners")
+    codes = [r["partner_code"] for r in rows]
+    assert len(codes) == len(set(codes)), "a code twice in partners.csv"
+    assert all(r["partner_code"] and r["label_zh"] and r["name_en"] for r in rows)
+    assert "NA" in codes  # Namibia: a code, never read as a missing value
+
+
+@pytest.mark.parametrize("seed", PARTNER_SEEDS)
+def test_partner_name_seeds_classify_every_name(seed):
+    rows = seed_rows(seed)
+    assert list(rows[0]) == ["partner_name", "partner_code", "partner_kind"]
+    names = [r["partner_name"] for r in rows]
+    assert len(names) == len(set(names)), f"{seed}: a name twice"
+    assert all(r["partner_name"] == r["partner_name"].strip() and r["partner_code"] for r in rows)
+    assert {r["partner_kind"] for r in rows} <= KINDS
+    # Only World is the total; the WORLD code is nothing else's.
+    totals = [(r["partner_name"], r["partner_code"]) for r in rows if r["partner_kind"] == "total"]
+    assert totals in ([], [("World", "WORLD")]), totals
+    assert all(r["partner_kind"] == "total" for r in rows if r["partner_code"] == "WORLD")
+
+
+def test_an_aggregate_code_is_no_country_code():
+    """Aggregates have codes of their own: never summed into, nor shown as, a country."""
+    kinds: dict[str, set[str]] = {}
+    for seed in PARTNER_SEEDS:
+        for r in seed_rows(seed):
+            kinds.setdefault(r["partner_code"], set()).add(r["partner_kind"])
+    mixed = {code: k for code, k in kinds.items() if "aggregate" in k and k != {"aggregate"}}
+    assert not mixed, mixed
+    iso = {code for code, k in kinds.items() if k & {"country", "other_territory"}}
+    assert all(len(code) == 2 and code.isalpha() and code.isupper() for code in iso), sorted(iso)
+
+
+def test_the_printed_labels_are_unchanged():
+    """The labels of every partner bulletin No. 459 shows are the ones it printed."""
+    labels = {r["partner_code"]: r["label_zh"] for r in seed_rows("partners")}
+    printed = {
+        (r["series"], r["series_zh"])
+        for r in seed_rows("bulletin_459_printed_cells")
+        if r["series"] not in ("total", "world")
+    }
+    assert printed
+    assert {(code, labels.get(code)) for code, _ in printed} == printed
+
+
+def test_the_customs_seed_holds_the_portals_whole_list():
+    rows = seed_rows("partner_names_customs")
+    assert len(rows) == 249
+    assert {r["partner_kind"] for r in rows} == {"country"}
 
 
 def test_every_itc_product_in_raw_has_an_hs_code():
