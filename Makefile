@@ -4,27 +4,31 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := $(CURDIR)/.venv
-BIN := $(VENV)/bin
+# Targets are named relative to the project folder (make splits names at spaces, so an absolute
+# path under a folder such as "a b/專案" would name two targets); recipes quote absolute paths.
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
+DAGSTER_HOME_DIR := .dagster_home
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests \
 	-type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 
 export PATH := $(BIN):$(PATH)
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export DAGSTER_HOME := $(CURDIR)/$(DAGSTER_HOME_DIR)
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help install fonts run test dev dbt-build dbt-test lint bench clean
+.PHONY: help install fonts run test dev dbt-build dbt-test rebuild lint bench clean
 
 help:
 	@echo "make run       install (once) and materialize every asset: raw -> dbt -> published/"
 	@echo "make test      install (once) and run the whole test suite"
 	@echo "make dev       the Dagster UI and daemon on http://127.0.0.1:3000"
-	@echo "make dbt-build dbt build on its own (no Dagster), against the same warehouse"
-	@echo "make dbt-test  dbt test on its own"
+	@echo "make dbt-build dbt build on its own (no Dagster), against the same warehouse, under its lock"
+	@echo "make dbt-test  dbt test on its own, on a copy of the warehouse, under its lock"
+	@echo "make rebuild   put a damaged warehouse aside and build it again from raw/ (every download is there)"
 	@echo "make lint      ruff and sqlfluff"
 	@echo "make bench     the benchmark: a generated full customs extract, and the refresh (see README)"
 	@echo "make fonts     (root, Debian) install fonts-noto-cjk for figure1.png's Chinese labels"
@@ -32,12 +36,12 @@ help:
 # One install at a time (flock), and only when pyproject.toml changed since the last one.
 $(STAMP): pyproject.toml
 	@mkdir -p $(VENV)
-	@flock $(CURDIR)/.venv.lock bash -c '\
+	@flock .venv.lock bash -c '\
 	  if [ ! -f "$(STAMP)" ] || [ pyproject.toml -nt "$(STAMP)" ]; then \
 	    echo "== installing into .venv"; \
-	    [ -x "$(BIN)/python" ] || $(PYTHON) -m venv $(VENV); \
-	    $(BIN)/python -m pip install --quiet --upgrade pip; \
-	    $(BIN)/python -m pip install --quiet -e ".[dev]"; \
+	    [ -x "$(VENV)/bin/python" ] || "$(PYTHON)" -m venv $(VENV); \
+	    $(VENV)/bin/python -m pip install --quiet --upgrade pip; \
+	    $(VENV)/bin/python -m pip install --quiet -e ".[dev]"; \
 	    touch "$(STAMP)"; \
 	  fi'
 
@@ -46,12 +50,12 @@ install: $(STAMP)
 # dbt's manifest is parsed once here and again only when a dbt file changed,
 # so a refresh does not pay for a re-parse.
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
-	cd dbt_project && $(BIN)/dbt parse --quiet
+	cd dbt_project && ../$(VENV)/bin/dbt parse --quiet
 	@touch $(MANIFEST)
 
-$(DAGSTER_HOME):
-	@mkdir -p $(DAGSTER_HOME)
-	@cp -n orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
+$(DAGSTER_HOME_DIR):
+	@mkdir -p $(DAGSTER_HOME_DIR)
+	@cp -n orchestration/dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml 2>/dev/null || true
 
 # figure1.png has Chinese labels when a CJK font is installed, else English ones. Optional:
 # as root with apt-get, install Debian's fonts-noto-cjk when no CJK font is there; never fatal.
@@ -64,31 +68,37 @@ fonts:
 	    || echo "   fonts-noto-cjk not installed: figure1.png gets English labels"; \
 	fi
 
-run: fonts $(MANIFEST) $(DAGSTER_HOME)
-	$(BIN)/python -m orchestration.cli run
+run: fonts $(MANIFEST) $(DAGSTER_HOME_DIR)
+	$(VENV)/bin/python -m orchestration.cli run
 
-test: fonts $(MANIFEST) $(DAGSTER_HOME)
-	$(BIN)/python -m pytest
+test: fonts $(MANIFEST) $(DAGSTER_HOME_DIR)
+	$(VENV)/bin/python -m pytest
 
 # The instance's settings (one run at a time, through the queue; no telemetry), copied again
 # whenever orchestration/dagster.yaml changes.
-$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml | $(DAGSTER_HOME)
+$(DAGSTER_HOME_DIR)/dagster.yaml: orchestration/dagster.yaml | $(DAGSTER_HOME_DIR)
 	cp orchestration/dagster.yaml $@
 
 # Webserver, daemon (runs the queue, the monthly schedule and the new-download sensor, both on
 # by default) and code server, on 127.0.0.1 only.
-dev: $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+dev: $(MANIFEST) $(DAGSTER_HOME_DIR)/dagster.yaml
+	$(VENV)/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
+# dbt on its own takes the warehouse lock as every run does: dbt build works on a copy and
+# swaps it in when it passed; dbt test reads a copy (a killed dbt leaves nothing behind).
 dbt-build: $(MANIFEST)
-	cd dbt_project && $(BIN)/dbt build --full-refresh
+	$(VENV)/bin/python -m orchestration.cli dbt build --full-refresh
 
 dbt-test: $(MANIFEST)
-	cd dbt_project && $(BIN)/dbt test
+	$(VENV)/bin/python -m orchestration.cli dbt test
+
+# A damaged warehouse: put it aside (never deleted) and build it again from every download in raw/.
+rebuild: $(MANIFEST) $(DAGSTER_HOME_DIR)
+	$(VENV)/bin/python -m orchestration.cli rebuild
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration tests benchmarks
-	cd dbt_project && $(BIN)/sqlfluff lint models tests
+	$(VENV)/bin/ruff check orchestration tests benchmarks
+	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models tests
 
 # The benchmark (benchmarks/run_benchmark.py): a generated customs extract of BENCH_ROWS rows
 # (10 million: about 3 GB, 20 minutes) against DuckDB's read_csv, the full refresh through
@@ -99,7 +109,7 @@ BENCH_ROWS ?= 10000000
 BENCH_RUNS ?= 3
 BENCH_ONLY ?= ingestion,refresh,incremental
 bench: $(MANIFEST)
-	$(BIN)/python -m benchmarks.run_benchmark --rows $(BENCH_ROWS) --runs $(BENCH_RUNS) --only $(BENCH_ONLY) \
+	$(VENV)/bin/python -m benchmarks.run_benchmark --rows $(BENCH_ROWS) --runs $(BENCH_RUNS) --only $(BENCH_ONLY) \
 	  $(if $(BENCH_DIR),--workdir $(BENCH_DIR))
 
 clean:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from .runs import fail_dead_runs
 from .settings import SOURCES, raw_dir
 
 JOB_NAME = "refresh_bulletin"
@@ -98,6 +99,9 @@ def _cursor(folders: list[str]) -> str:
     ),
 )
 def new_download_sensor(context: dg.SensorEvaluationContext):
+    # Once a minute: a run whose process died would hold the one-at-a-time queue for ever.
+    for run_id in fail_dead_runs(context.instance):
+        context.log.warning(f"run {run_id} had died (its process is gone): marked failed")
     root = raw_dir()
     present = download_folders(root)
     seen = _seen(context.cursor)

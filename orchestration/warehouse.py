@@ -36,6 +36,51 @@ class WarehouseLockTimeout(RuntimeError):
     pass
 
 
+# The one command that builds a damaged warehouse again (every download is in raw/).
+REBUILD_COMMAND = "make rebuild"
+
+
+class WarehouseDamaged(RuntimeError):
+    """The live warehouse file cannot be opened."""
+
+
+def check_opens(live: Path) -> None:
+    """Open the live warehouse once (under the lock), or say it is damaged and how to rebuild it.
+
+    Opening it also replays a write-ahead log (``<file>.wal``) that a killed DuckDB process
+    left beside it, so a copy of the file holds everything that was committed.
+    """
+    if not live.exists():
+        return
+    try:
+        duckdb.connect(str(live)).close()
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WarehouseDamaged(
+            f"the warehouse {live} cannot be opened ({first}): it is damaged. Nothing is lost: "
+            f"every download is in the raw folder; `{REBUILD_COMMAND}` puts the damaged file aside "
+            "and builds the warehouse again from them"
+        ) from exc
+
+
+def working_copy_from(live: Path, copy: Path) -> None:
+    """``copy`` made from the live warehouse (an empty database when there is none), atomically."""
+    check_opens(live)
+    tmp = copy.with_name(copy.name + ".tmp")
+    if live.exists():
+        shutil.copyfile(live, tmp)
+    else:
+        live.parent.mkdir(parents=True, exist_ok=True)
+        duckdb.connect(str(tmp)).close()
+    os.replace(tmp, copy)
+
+
+def remove_with_wal(path: Path) -> None:
+    """A DuckDB file and the write-ahead log beside it, if any."""
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+
+
 def lock_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".lock")
 
@@ -94,8 +139,8 @@ def locked(warehouse: Path, holder: str, timeout: float | None = None) -> Iterat
 
 def _remove_orphans(warehouse: Path, keep: Path) -> None:
     for orphan in warehouse.parent.glob(f".{warehouse.name}.run-*"):
-        if orphan != keep:
-            orphan.unlink(missing_ok=True)
+        if orphan != keep and not orphan.name.endswith(".wal"):
+            remove_with_wal(orphan)
 
 
 def _planned_steps(context: dg.AssetExecutionContext) -> list[str]:
@@ -128,13 +173,11 @@ class Warehouse(dg.ConfigurableResource):
             acquire_lock(live, f"run {context.run_id}")
         if not copy.exists():
             _remove_orphans(live, keep=copy)
-            tmp = copy.with_name(copy.name + ".tmp")
-            if live.exists():
-                shutil.copyfile(live, tmp)
-            else:
-                live.parent.mkdir(parents=True, exist_ok=True)
-                duckdb.connect(str(tmp)).close()
-            os.replace(tmp, copy)
+            try:
+                working_copy_from(live, copy)
+            except WarehouseDamaged as exc:
+                release_lock(live)
+                raise dg.Failure(description=str(exc), allow_retries=False) from exc
         return copy
 
     @contextlib.contextmanager

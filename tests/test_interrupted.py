@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
 from orchestration.publish.files import read_manifest
@@ -23,13 +24,8 @@ def _published_hashes(publish_dir: Path) -> dict[str, str]:
     return {f["path"]: f["sha256"] for f in manifest["files"]}
 
 
-def test_sigkill_halfway_then_rerun(shipped_run, tmp_path):
-    work = tmp_path / "killed"
-    work.mkdir()
-    warehouse = work / "warehouse" / "bulletin.duckdb"
-    home = work / "dagster_home"
-    home.mkdir()
-    env = pipeline_env(SHIPPED_RAW, warehouse, work / "published", home)
+def kill_a_run_inside_dbt(env: dict[str, str]) -> None:
+    """Start `python -m orchestration.cli run` and SIGKILL it, children and all, inside dbt."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "run"],
         cwd=PROJECT_ROOT, env=env, start_new_session=True,
@@ -51,12 +47,33 @@ def test_sigkill_halfway_then_rerun(shipped_run, tmp_path):
     proc.wait(timeout=30)
     assert killed_in_dbt, "the run ended before dbt started: nothing was interrupted"
 
+
+def run_statuses(home: Path) -> list[str]:
+    """The status of every run the instance in ``home`` recorded, oldest first."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        return [r.status.value for r in reversed(instance.get_runs())]
+
+
+def test_sigkill_halfway_then_rerun(shipped_run, tmp_path):
+    work = tmp_path / "killed"
+    work.mkdir()
+    warehouse = work / "warehouse" / "bulletin.duckdb"
+    home = work / "dagster_home"
+    home.mkdir()
+    env = pipeline_env(SHIPPED_RAW, warehouse, work / "published", home)
+    kill_a_run_inside_dbt(env)
+    # The killed run could not record its end.
+    assert run_statuses(home) == ["STARTED"]
+
     if warehouse.exists():
         with duckdb.connect(str(warehouse), read_only=True) as con:
             con.execute("select 1").fetchall()
 
     rerun = run_pipeline(work, SHIPPED_RAW, warehouse=warehouse)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
+    # The next run found the dead one and marked it failed (a queue of one would wait for it).
+    assert run_statuses(home) == ["FAILURE", "SUCCESS"]
+    assert "had died (its process is gone): marked failed" in rerun.stdout
     assert _published_hashes(rerun.publish_dir) == _published_hashes(shipped_run.publish_dir)
     leftovers = [p.name for p in warehouse.parent.iterdir() if ".run-" in p.name]
     assert leftovers == [], f"working copies left behind: {leftovers}"

@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from .pipeline import PROJECT_ROOT, SHIPPED_RAW, pipeline_env
+from .test_interrupted import kill_a_run_inside_dbt, run_statuses
 
 READY_TIMEOUT = 180
 RUN_TIMEOUT = 420
@@ -111,11 +112,15 @@ class Dagster:
     def __init__(self, workdir: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        home = workdir / "dagster_home"
+        self.home = home = workdir / "dagster_home"
         home.mkdir()
         shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
         self.warehouse = workdir / "warehouse" / "bulletin.duckdb"
         env = pipeline_env(SHIPPED_RAW, self.warehouse, workdir / "published", home)
+        # A run killed inside dbt (kill -9) before the UI starts: it stays STARTED in the
+        # instance, and the queue (one run at a time) must not wait for it for ever.
+        kill_a_run_inside_dbt(env)
+        assert run_statuses(home) == ["STARTED"]
         self.log = (workdir / "dagster-dev.log").open("w")
         self.proc = subprocess.Popen(
             [
@@ -252,6 +257,8 @@ def test_dagster_dev_serves_the_graph_and_materializes_everything(dagster_dev):
             break
         time.sleep(2)
     assert status == "SUCCESS", f"run {run_id} ended {status}:\n{dagster_dev.log_tail()}"
+    # The run killed before was marked failed, so the queued one could start.
+    assert run_statuses(dagster_dev.home) == ["FAILURE", "SUCCESS"]
     assert run["jobName"] == "refresh_bulletin"
     assert run["stats"]["stepsFailed"] == 0
 
