@@ -246,8 +246,15 @@ def _html_tables(file: DownloadFile) -> list[Grid]:
             f"the file is an HTML page of {size:,} bytes, more than the {MAX_HTML_BYTES:,} read from one "
             "export: this is not the survey's query result; " + DOWNLOAD_AGAIN,
         )
+    data = file.path.read_bytes()
     try:
-        document = lxml.html.fromstring(file.path.read_bytes())
+        data.decode("utf-8")
+        encoding: str | None = "utf-8"
+    except UnicodeDecodeError:
+        # the page's own <meta charset>, else Big5, as Taiwanese pages without one are
+        encoding = None if re.search(rb"<meta[^>]+charset", data[:4096], re.IGNORECASE) else "cp950"
+    try:
+        document = lxml.html.fromstring(data, parser=lxml.html.HTMLParser(encoding=encoding))
     except (ValueError, lxml.etree.ParserError) as exc:
         raise file.error(None, f"the file is an HTML page that cannot be read ({exc}); {DOWNLOAD_AGAIN}") from exc
     grids = []
@@ -635,7 +642,7 @@ def _read_crosstab(file: DownloadFile, grid: Grid, layout: Layout) -> Rows:
     return reader.out
 
 
-def _no_layout(file: DownloadFile, grid: Grid, kind: str) -> Exception:
+def _no_layout(file: DownloadFile, grid: Grid) -> Exception:
     first = next((n for n, r in enumerate(grid.rows, start=1) if any(not _is_empty(v) for v in r)), None)
     if first is None:
         return file.error(None, f"{grid.what} is empty; " + DOWNLOAD_AGAIN)
@@ -666,7 +673,7 @@ def read(file: DownloadFile) -> Rows:
         grid = _read_workbook(file)
         rows = _read_grid(file, grid)
         if rows is None:
-            raise _no_layout(file, grid, "sheet")
+            raise _no_layout(file, grid)
         return rows
     if what.kind == sniffing.HTML:
         grids = _html_tables(file)
@@ -674,13 +681,20 @@ def read(file: DownloadFile) -> Rows:
             rows = _read_grid(file, grid)
             if rows is not None:
                 return rows
+        texts = [_shown(v) for g in grids for r in g.rows for v in r if not _is_empty(v)]
+        holds = f"; its tables begin: {', '.join(texts[:6])[:120]}" if texts else ""
         raise file.error(
             None,
             f"the file is an HTML page, not an .xlsx workbook, and none of its {len(grids)} table(s) has the "
             f"survey's flat header ({', '.join(HEADER)}) or its cross-tab of products with their codes "
-            "(perhaps the system's error or login page); " + DOWNLOAD_AGAIN,
+            f"(perhaps the system's error or login page{holds}); " + DOWNLOAD_AGAIN,
         )
-    raise file.error(None, f"the file is not an .xlsx workbook: it is {what.describe()}; {DOWNLOAD_AGAIN}")
+    hint = (
+        "open it in Excel and save it as an Excel Workbook (.xlsx), or "
+        if what.kind == sniffing.XLS_BINARY
+        else ""
+    )
+    raise file.error(None, f"the file is not an .xlsx workbook: it is {what.describe()}; {hint}{DOWNLOAD_AGAIN}")
 
 
 def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, into: str) -> None:
