@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from . import html_table, sniff
 from .common import (
@@ -302,11 +304,12 @@ def _page_grid(file: DownloadFile, path: Path) -> Grid:
             None, "the HTML page ends before </html>: the download was cut off; download it again"
         )
     start = next(i for i, r in enumerate(table.rows) if r.cells and _is_list_header(r.cells[0]))
-    # Header rows: the one that starts with Exporters and those after it made of <th> or
-    # starting the same (a rowspan), as the indicators view has.
+    # Header rows: the one that starts with Exporters and those after it of <th> labels (no
+    # numbers) or starting the same (a rowspan), as the indicators view has.
     end = start + 1
     while end < len(table.rows) and (
-        any(table.rows[end].header) or (table.rows[end].cells and _is_list_header(table.rows[end].cells[0]))
+        (any(table.rows[end].header) and _all_text(table.rows[end].cells))
+        or (table.rows[end].cells and _is_list_header(table.rows[end].cells[0]))
     ):
         end += 1
     header_rows = table.rows[start:end]
@@ -337,9 +340,6 @@ def _cell_text(value: object) -> str:
 
 
 def _sheet_grid(file: DownloadFile) -> Grid:
-    import openpyxl  # only a workbook needs it
-    from openpyxl.utils.exceptions import InvalidFileException
-
     try:
         with zipfile.ZipFile(file.path) as archive:
             unpacked = sum(i.file_size for i in archive.infolist())
