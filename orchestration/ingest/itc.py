@@ -51,6 +51,9 @@ TABLE = "itc_exporters"
 FILE_PATTERNS = ("Trade_Map_-_*",)
 DESCRIPTION = "an ITC Trade Map list of exporters"
 SIGNATURES = (b"\xef\xbb\xbfExporters\t", b"Exporters\t")
+# The kinds of file (sniff.sniff) this parser reads: a zip that is a workbook is one of them, so a
+# check that takes every zip for the MOEA workbook must ask this first.
+READS = (sniff.TEXT, sniff.UTF16_TEXT, sniff.HTML, sniff.XLSX)
 
 GRID_ID = "ctl00_PageContent_MyGridView1"
 # The largest page or workbook read: a list of every exporter over twenty years is ~150 KB.
