@@ -80,9 +80,12 @@ from .common import DownloadFile, check_header
 
 SOURCE = "moea"
 TABLE = "moea_production"
+# Any extension: what the file is comes from its bytes.
 FILE_PATTERNS = ("InquireAdvance*",)
 DESCRIPTION = "an .xlsx workbook (the MOEA survey export)"
 SIGNATURES = (b"PK\x03\x04",)
+# The kinds of file (sniff.sniff) this parser reads.
+READS = (sniffing.XLSX, sniffing.HTML)
 MEASURES = ("生產量", "生產值(千元)", "銷售量", "銷售值(千元)")
 QUANTITY_MEASURES = ("生產量", "銷售量")
 HEADER = ("統計期", "產品名稱", "單位", *MEASURES)
