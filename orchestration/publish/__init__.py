@@ -223,6 +223,8 @@ def write_publication(
             "compared_with": revisions.compared_with(before),
         },
     )
+    # the flagged values and downloads a statistician accepted (seeds/accepted_values.csv)
+    manifest["accepted_values"] = marts.accepted_values(con)
     files.write_manifest(folder, manifest)
     note(MANIFEST)
     return manifest

@@ -263,6 +263,25 @@ def exhibit_downloads(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
     return used
 
 
+ACCEPTED_VALUES_MART = "fct_accepted_values"
+
+
+def accepted_values(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The flags of the plausibility gates and download checks that the accepted_values seed
+    accepted in this run: what was found, in which file, line, series and period, why it is
+    right and who checked it."""
+    cursor = con.execute(
+        f"""
+        select check_name, source, source_file, source_row, flow, product, measure, partner_name,
+               period, value, compared_value, finding, accepted_reason, accepted_by
+        from {MARTS_SCHEMA}.{ACCEPTED_VALUES_MART}
+        order by source, source_file, flow, product, measure, partner_name, period, check_name
+        """
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def preliminary_periods(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """For each exhibit, the periods (columns) a preliminary month goes into."""
     rows = con.execute(

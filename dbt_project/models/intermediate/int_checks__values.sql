@@ -1,0 +1,386 @@
+-- The plausibility gates on values, as statistical offices run them: every value a download
+-- brought in (a period no earlier download covered, or a value it changed) that is far outside
+-- its own history, or that jumps from the month before as its series never did; and every
+-- material revision that multiplies or divides a value by more than revision_max_ratio. One row per flag, with the file,
+-- line, series, period, value and the history it was compared with. The thresholds are vars
+-- (dbt_project.yml, with their reasons); int_checks__flags adds the acceptances and the
+-- assert_value_* / assert_revision_* tests fail on the flags nobody accepted.
+-- A series is (source, flow, product, measure, partner), read from the current vintages.
+with
+
+current_values as (
+
+    select * from {{ ref('int_observations__vintaged') }}
+    where edition = 'current'
+
+),
+
+revisions as (
+
+    select * from {{ ref('int_observations__revisions') }}
+
+),
+
+download_flags as (
+
+    select * from {{ ref('int_checks__downloads') }}
+    where check_name in ('download lacks partners', 'download cut short')
+
+),
+
+observations as (
+
+    select * from {{ ref('int_observations__unioned') }}
+    {% if var('as_of_date') %}
+    where download_date <= cast('{{ var("as_of_date") }}' as date)
+    {% endif %}
+
+),
+
+-- Each download's total of a (source, flow, product, measure, period): the WORLD row where a
+-- source has one (ITC's is not the sum of its rows), else the sum over partners.
+download_totals as (
+
+    select
+        source, flow, product, measure, period_grain, period_start, download_date,
+        greatest(
+            coalesce(max(value) filter (where partner_code = 'WORLD'), 0),
+            coalesce(sum(abs(value)) filter (where partner_code is distinct from 'WORLD'), 0)
+        ) as total
+    from observations
+    group by all
+
+),
+
+-- The downloads covering each (source, flow, product, measure, period), in order.
+coverings as (
+
+    select
+        *,
+        lag(download_date) over (
+            partition by source, flow, product, measure, period_grain, period_start
+            order by download_date
+        ) as previous_download_date
+    from (
+        select distinct source, flow, product, measure, period_grain, period_start, download_date
+        from observations
+    ) as covered
+
+),
+
+current_totals as (
+
+    select
+        source, flow, product, measure, period_grain, period_start,
+        greatest(
+            coalesce(max(value) filter (where partner_code = 'WORLD'), 0),
+            coalesce(sum(abs(value)) filter (where partner_code is distinct from 'WORLD'), 0)
+        ) as total
+    from current_values
+    group by all
+
+),
+
+-- The largest total of the group over the previous 24 months: a value must be a material
+-- share of it to be checked (small, noisy series are left alone).
+group_history as (
+
+    select
+        *,
+        max(total) over (
+            partition by source, flow, product, measure, period_grain
+            order by period_start
+            range between interval ({{ var('plausibility_history_months') }}) month preceding
+            and interval 1 day preceding
+        ) as history_total
+    from current_totals
+
+),
+
+series as (
+
+    select
+        current_values.*,
+        case
+            when current_values.period_grain = 'year'
+                then strftime(current_values.period_start, '%Y')
+            else strftime(current_values.period_start, '%Y-%m')
+        end as period,
+        lag(current_values.value) over by_series as previous_value,
+        lag(current_values.period_start) over by_series as previous_period_start,
+        max(abs(current_values.value)) over history as history_max,
+        arg_max(current_values.period_start, abs(current_values.value)) over history as history_max_period_start,
+        count(current_values.value) over history as history_periods,
+        min(current_values.period_start) over history as history_first_period_start
+    from current_values
+    window
+        by_series as (
+            partition by source, flow, product, measure, period_grain, partner_name
+            order by period_start
+        ),
+        history as (
+            partition by source, flow, product, measure, period_grain, partner_name
+            order by period_start
+            range between interval ({{ var('plausibility_history_months') }}) month preceding
+            and interval 1 day preceding
+        )
+
+),
+
+-- The ratio to the period before (only where the series had a value in the period right before).
+ratios as (
+
+    select
+        *,
+        case
+            when
+                previous_value > 0
+                and previous_period_start
+                = period_start - case when period_grain = 'year' then interval 1 year else interval 1 month end
+                then value / previous_value
+        end as jump_ratio
+    from series
+
+),
+
+jump_history as (
+
+    select
+        *,
+        max(jump_ratio) over before_it as history_max_jump,
+        arg_max(period_start, jump_ratio) over before_it as history_max_jump_period_start,
+        count(jump_ratio) over before_it as history_jumps,
+        min(previous_period_start) over before_it as history_first_period_start_jumps
+    from ratios
+    window before_it as (
+        partition by source, flow, product, measure, period_grain, partner_name
+        order by period_start
+        rows between unbounded preceding and 1 preceding
+    )
+
+),
+
+-- Only values a download brought in are checked: a period no earlier download covered, or a
+-- value the covering download changed or added; history that passed stays passed.
+checked as (
+
+    select
+        jump_history.*,
+        group_history.history_total,
+        coverings.previous_download_date
+    from jump_history
+    inner join coverings
+        on
+            jump_history.source = coverings.source
+            and jump_history.flow = coverings.flow
+            and jump_history.product = coverings.product
+            and jump_history.measure = coverings.measure
+            and jump_history.period_grain = coverings.period_grain
+            and jump_history.period_start = coverings.period_start
+            and jump_history.download_date = coverings.download_date
+    left join group_history
+        on
+            jump_history.source = group_history.source
+            and jump_history.flow = group_history.flow
+            and jump_history.product = group_history.product
+            and jump_history.measure = group_history.measure
+            and jump_history.period_grain = group_history.period_grain
+            and jump_history.period_start = group_history.period_start
+    where
+        coverings.previous_download_date is null
+        or exists (
+            select 1 from revisions
+            where
+                revisions.source = jump_history.source
+                and revisions.flow = jump_history.flow
+                and revisions.product = jump_history.product
+                and revisions.measure = jump_history.measure
+                and revisions.period_grain = jump_history.period_grain
+                and revisions.period_start = jump_history.period_start
+                and revisions.partner_name = jump_history.partner_name
+                and revisions.new_download_date = jump_history.download_date
+        )
+
+),
+
+material as (
+
+    select * from checked
+    where abs(value) >= {{ var('plausibility_material_share') }} * history_total
+
+),
+
+far_outside as (
+
+    select
+        'value far above its history' as check_name,
+        source, flow, product, measure, period_grain, period_start, period, partner_name,
+        value, download_date, source_file, source_row,
+        history_max as compared_value,
+        abs(value) / history_max as ratio,
+        cast({{ var('plausibility_max_ratio_to_history') }} as double) as threshold,
+        format(
+            '{:,.0f} is {:,.1f} times the largest of its previous {} ({:,.0f} in {}; {} values from {}), '
+            || 'more than {} times is implausible',
+            value, abs(value) / history_max,
+            case
+                when period_grain = 'year'
+                    then '{{ var("plausibility_history_months") // 12 }} years'
+                else '{{ var("plausibility_history_months") }} months'
+            end,
+            history_max,
+            case
+                when period_grain = 'year'
+                    then strftime(history_max_period_start, '%Y')
+                else strftime(history_max_period_start, '%Y-%m')
+            end,
+            history_periods,
+            case
+                when period_grain = 'year'
+                    then strftime(history_first_period_start, '%Y')
+                else strftime(history_first_period_start, '%Y-%m')
+            end,
+            {{ var('plausibility_max_ratio_to_history') }}
+        ) as finding
+    from material
+    where history_max > 0 and abs(value) > {{ var('plausibility_max_ratio_to_history') }} * history_max
+
+),
+
+jumps as (
+
+    select
+        'jump the series never showed' as check_name,
+        source, flow, product, measure, period_grain, period_start, period, partner_name,
+        value, download_date, source_file, source_row,
+        previous_value as compared_value,
+        jump_ratio as ratio,
+        greatest(
+            {{ var('plausibility_jump_factor') }} * history_max_jump, {{ var('plausibility_jump_min_ratio') }}
+        ) as threshold,
+        format(
+            '{:,.0f} is {:,.1f} times the period before ({:,.0f}); the largest such ratio of the series '
+            || 'before was {:,.2f} (in {}, over {} ratios from {}), and more than {} times it is implausible',
+            value, jump_ratio, previous_value, history_max_jump,
+            case
+                when period_grain = 'year'
+                    then strftime(history_max_jump_period_start, '%Y')
+                else strftime(history_max_jump_period_start, '%Y-%m')
+            end,
+            history_jumps,
+            case
+                when period_grain = 'year'
+                    then strftime(history_first_period_start_jumps, '%Y')
+                else strftime(history_first_period_start_jumps, '%Y-%m')
+            end,
+            {{ var('plausibility_jump_factor') }}
+        ) as finding
+    from material
+    where
+        history_jumps >= {{ var('plausibility_jump_min_history') }}
+        and jump_ratio > {{ var('plausibility_jump_min_ratio') }}
+        and jump_ratio > {{ var('plausibility_jump_factor') }} * history_max_jump
+
+),
+
+-- Revisions: old and new value of a key in two successive downloads covering it.
+revised as (
+
+    select
+        revisions.*,
+        case
+            when revisions.period_grain = 'year'
+                then strftime(revisions.period_start, '%Y')
+            else strftime(revisions.period_start, '%Y-%m')
+        end as period,
+        abs(coalesce(revisions.new_value, 0) - coalesce(revisions.old_value, 0)) as moved,
+        case
+            when coalesce(revisions.old_value, 0) = 0 or coalesce(revisions.new_value, 0) = 0 then 'infinity'::double
+            else
+                greatest(abs(revisions.old_value), abs(revisions.new_value))
+                / least(abs(revisions.old_value), abs(revisions.new_value))
+        end as ratio,
+        old_totals.total as old_total
+    from revisions
+    left join download_totals as old_totals
+        on
+            revisions.source = old_totals.source
+            and revisions.flow = old_totals.flow
+            and revisions.product = old_totals.product
+            and revisions.measure = old_totals.measure
+            and revisions.period_grain = old_totals.period_grain
+            and revisions.period_start = old_totals.period_start
+            and revisions.old_download_date = old_totals.download_date
+
+),
+
+-- The line of the new value; for a value revised to zero, the new download's file covering it.
+revised_lines as (
+
+    select
+        revised.*,
+        coalesce(new_rows.source_file, (
+            select min(o.source_file) from observations as o
+            where
+                o.source = revised.source and o.flow = revised.flow and o.product = revised.product
+                and o.measure = revised.measure and o.period_grain = revised.period_grain
+                and o.period_start = revised.period_start and o.download_date = revised.new_download_date
+        )) as source_file,
+        new_rows.source_row
+    from revised
+    left join observations as new_rows
+        on
+            revised.source = new_rows.source
+            and revised.flow = new_rows.flow
+            and revised.product = new_rows.product
+            and revised.measure = new_rows.measure
+            and revised.period_grain = new_rows.period_grain
+            and revised.period_start = new_rows.period_start
+            and revised.partner_name = new_rows.partner_name
+            and revised.new_download_date = new_rows.download_date
+    where
+        revised.ratio > {{ var('revision_max_ratio') }}
+        and revised.moved >= {{ var('revision_material_share') }} * coalesce(revised.old_total, 0)
+        -- partners a download lacks because it is incomplete are that check's finding, not revisions
+        and not (
+            revised.revision_kind = 'revised to zero'
+            and exists (
+                select 1 from download_flags
+                where
+                    download_flags.source = revised.source
+                    and download_flags.flow = revised.flow
+                    and download_flags.product = revised.product
+                    and download_flags.measure = revised.measure
+                    and download_flags.period_grain = revised.period_grain
+                    and download_flags.period_start = revised.period_start
+                    and download_flags.download_date = revised.new_download_date
+            )
+        )
+
+),
+
+large_revisions as (
+
+    select
+        'revision beyond its bounds' as check_name,
+        source, flow, product, measure, period_grain, period_start, period, partner_name,
+        coalesce(new_value, 0) as value, new_download_date as download_date, source_file, source_row,
+        coalesce(old_value, 0) as compared_value,
+        ratio,
+        cast({{ var('revision_max_ratio') }} as double) as threshold,
+        format(
+            '{} from {:,.0f} (download {}) to {:,.0f} (download {}): moves {:,.1f}% of the period''s total '
+            || '({:,.0f}), and a material value more than {} times or less than 1/{} of the earlier is implausible',
+            revision_kind, coalesce(old_value, 0), old_download_date, coalesce(new_value, 0), new_download_date,
+            100 * moved / nullif(old_total, 0), old_total,
+            {{ var('revision_max_ratio') }}, {{ var('revision_max_ratio') }}
+        ) as finding
+    from revised_lines
+
+)
+
+select * from far_outside
+union all
+select * from jumps
+union all
+select * from large_revisions

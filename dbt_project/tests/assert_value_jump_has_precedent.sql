@@ -1,0 +1,28 @@
+-- A failure means a download brought in a value that jumps from the period before as its series
+-- never did: more than plausibility_jump_factor (5) times the largest period-on-period ratio of
+-- the series before it (12 ratios of history at least), more than 3 times the period before,
+-- and material (dbt_project.yml). A typo or a unit slip; the run stops before anything is
+-- published.
+-- What to do: look the value up at the source. If the download is wrong, replace it; if the
+-- value is right, add the line given (accepted_values_csv_line, with the reason and your name) to
+-- dbt_project/seeds/accepted_values.csv, and run again.
+-- One row per value: the file and line, the series, the period, the value, the period before and
+-- the largest ratio of the series' history.
+{{ config(severity='error') }}
+
+with
+
+flags as (
+
+    select * from {{ ref('int_checks__flags') }}
+    where check_name = 'jump the series never showed' and not is_accepted
+
+)
+
+select
+    failure,
+    acceptance_line as accepted_values_csv_line,
+    source_file, source_row, partner_name, flow, product, measure, period, value,
+    compared_value as previous_value, ratio, threshold
+from flags
+order by ratio / threshold desc, source_file, source_row asc
