@@ -68,6 +68,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 import openpyxl
@@ -396,7 +397,7 @@ class _Reader:
         self.out = Rows.empty()
         self.note_row: int | None = None
 
-    def fail(self, row: int, what: str) -> None:
+    def fail(self, row: int, what: str) -> NoReturn:
         raise self.file.error(f"row {row}", what)
 
     def period(self, row: int, label: str, cells: str) -> dt.date:
@@ -442,7 +443,6 @@ class _Reader:
             f'value "{_shown(raw)}" in {measure} is not a number (cell {cell}: {whose}; a value is a number, '
             '"-" for no value or "*" for a suppressed value)',
         )
-        return None
 
     def is_note(self, row: int, first: int) -> bool:
         """A row after the table that is only text in its first column (a note, the legend, the source)."""
