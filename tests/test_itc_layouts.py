@@ -212,15 +212,7 @@ def test_yearly_workbook_reads_as_the_text_export(tmp_path):
     path = folder / "Trade_Map_-_List_of_exporters_for_the_selected_product_.xlsx"
     tm.workbook(path, periods, rows)
     raw, copied = raw_with(tmp_path, {path.name: path})
-    try:
-        con = load(raw)
-    except IngestError as exc:
-        if "this is an .xlsx workbook (the MOEA survey export)" in str(exc):
-            pytest.xfail(
-                "loader._check_source takes every zip for the MOEA workbook before the ITC parser "
-                f"sees it (loader.py is not this module's): {exc}"
-            )
-        raise
+    con = load(raw)
     assert values(con) == expected_values(periods, rows)
     assert con.execute("SELECT DISTINCT product_description, product_code FROM raw.itc_exporters").fetchall() == [
         (tm.LABEL_847150, "847150")

@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
-import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -141,8 +140,13 @@ def _check_source(file: DownloadFile, source: str) -> None:
         head = f.read(64)
     if any(head.startswith(s) for s in parser.SIGNATURES):
         return
-    if sniffing.sniff(file.path).kind in (sniffing.ZIP, sniffing.ZIP_CUT):
-        return  # a zip archive that is no workbook is nobody's download: the parser says what it is
+    kind = sniffing.sniff(file.path).kind
+    readable = kind in getattr(parser, "READS", ()) and kind not in (sniffing.TEXT, sniffing.UTF16_TEXT)
+    if readable or kind in (sniffing.ZIP, sniffing.ZIP_CUT):
+        # A workbook or a page of a kind the parser reads: its content decides, not the first
+        # bytes it shares with another source's workbook; a zip archive that is no workbook is
+        # nobody's download: the parser says what it is. (Text is told apart by its header.)
+        return
     other = next(
         (m for m in PARSERS.values() if m is not parser and any(head.startswith(s) for s in m.SIGNATURES)),
         None,
@@ -196,10 +200,14 @@ class _Known:
 
 
 def code_version(source: str) -> str:
-    """A hash of the ingestion code of ``source``: when it changes, every file is read again."""
+    """A hash of the ingestion code of ``source``: when it changes, every file is read again.
+
+    The source's parser and every module of the package it may read with (sniffing, HTML
+    tables, the shared checks)."""
     digest = hashlib.sha256()
-    for module in (PARSERS[source], common, sys.modules[__name__]):
-        digest.update(Path(module.__file__).read_bytes())
+    shared = sorted(p for p in Path(common.__file__).parent.glob("*.py") if p.stem not in PARSERS)
+    for path in (Path(PARSERS[source].__file__), *shared):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
