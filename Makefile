@@ -114,3 +114,22 @@ bench: $(MANIFEST)
 
 clean:
 	rm -rf warehouse published published.products published.d .dagster_home dbt_project/target dbt_project/logs
+
+# The partner-name seeds checked against a maintained country-name library (country_converter),
+# in a venv of its own, .venv-maint: country_converter 1.3.2 does not run with pandas 3, the
+# project's pin (see orchestration/maintenance/requirements.txt). The seeds stay the reviewed
+# source of truth; this only checks them. Rows for the names a download holds that a seed lacks:
+#   .venv-maint/bin/python -m orchestration.maintenance.partner_names propose itc <download>...
+MAINT_VENV := $(CURDIR)/.venv-maint
+MAINT_REQUIREMENTS := orchestration/maintenance/requirements.txt
+$(MAINT_VENV)/.installed: $(MAINT_REQUIREMENTS)
+	@flock $(CURDIR)/.venv.lock bash -c '\
+	  echo "== installing into .venv-maint"; \
+	  [ -x "$(MAINT_VENV)/bin/python" ] || $(PYTHON) -m venv $(MAINT_VENV); \
+	  $(MAINT_VENV)/bin/python -m pip install --quiet --upgrade pip; \
+	  $(MAINT_VENV)/bin/python -m pip install --quiet -r $(MAINT_REQUIREMENTS); \
+	  touch "$(MAINT_VENV)/.installed"'
+
+.PHONY: seeds-check
+seeds-check: $(MAINT_VENV)/.installed
+	$(MAINT_VENV)/bin/python -m orchestration.maintenance.partner_names check

@@ -36,6 +36,17 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
+def unmapped_notes(result: dg.ExecuteInProcessResult) -> list[str]:
+    """One note a partner name no seed maps, from the publication's metadata (its manifest)."""
+    from .publish.unmapped import note_line
+
+    lines = []
+    for materialization in result.asset_materializations_for_node("published_bulletin"):
+        names = materialization.metadata.get("unmapped_names")
+        lines += [note_line(entry) for entry in (getattr(names, "value", names) or [])]
+    return lines
+
+
 def run() -> int:
     from .definitions import defs
     from .runs import fail_dead_runs, process_tags
@@ -47,6 +58,8 @@ def run() -> int:
         result = job.execute_in_process(instance=instance, raise_on_error=False, tags=process_tags())
     if result.success:
         print(f"refresh_bulletin succeeded (run {result.run_id}).")
+        for line in unmapped_notes(result):
+            print(line)
         return 0
     print("\nrefresh_bulletin FAILED; nothing after the failed step was built.", file=sys.stderr)
     for line in failure_messages(result) or ["the run failed; see the Dagster UI for its log"]:

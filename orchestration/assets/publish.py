@@ -12,6 +12,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from ..publish import PublicationError, atomic, expected_files, files, marts, publication_target, stage
 from ..publish.layout import CELLS_MART, EXHIBIT_MARTS, MANIFEST, MIRROR_MART
+from ..publish.unmapped import UNMAPPED_MART
 from ..settings import DEFAULT_HS_CODE, check_hs_code, publish_dir
 from ..warehouse import Warehouse
 from .dbt import bulletin_dbt_assets
@@ -22,7 +23,7 @@ from .ingest import ingest_assets
 # of exhibit titles.
 MART_DEPS = [
     get_asset_key_for_model([bulletin_dbt_assets], m)
-    for m in (CELLS_MART, *EXHIBIT_MARTS.values(), MIRROR_MART, marts.EXHIBIT_DOWNLOADS_MART)
+    for m in (CELLS_MART, *EXHIBIT_MARTS.values(), MIRROR_MART, marts.EXHIBIT_DOWNLOADS_MART, UNMAPPED_MART)
 ]
 # ... and the revisions (revisions.csv), the exhibits' series (preliminary months), the
 # edition's product and the products seed (its name).
@@ -138,6 +139,8 @@ def published_bulletin(
             "exhibits_left_out": dg.MetadataValue.json(
                 {e["exhibit"]: e["reason"] for e in manifest["exhibits_left_out"]}
             ),
+            # partner names no seed maps: the run's last lines name them (orchestration/cli.py)
+            "unmapped_names": dg.MetadataValue.json(manifest.get("unmapped_names", [])),
         }
     )
 

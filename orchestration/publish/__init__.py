@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from ..settings import DEFAULT_HS_CODE, check_hs_code
-from . import atomic, chart, files, marts, revisions, workbook
+from . import atomic, chart, files, marts, revisions, unmapped, workbook
 from .draft import draft_markdown
 from .layout import (
     CELLS_CSV,
@@ -223,6 +223,8 @@ def write_publication(
             "compared_with": revisions.compared_with(before),
         },
     )
+    # partner names no seed maps (one that could change a printed cell fails dbt build first)
+    manifest["unmapped_names"] = unmapped.unmapped_names(con)
     # the flagged values and downloads a statistician accepted (seeds/accepted_values.csv)
     manifest["accepted_values"] = marts.accepted_values(con)
     files.write_manifest(folder, manifest)

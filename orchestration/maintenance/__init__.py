@@ -1,0 +1,1 @@
+"""Maintenance commands, run by hand (``make seeds-check``), never by the pipeline."""
