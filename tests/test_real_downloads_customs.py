@@ -196,3 +196,28 @@ def test_a_page_or_workbook_named_as_a_text_export_says_what_it_is(tmp_path, sou
     message = str(failure.value)
     assert message.startswith(f"{source}/2024-10-14/{name}"), message
     assert f"this is {phrase}" in message
+
+
+@pytest.mark.parametrize(
+    ("code", "phrase"),
+    [
+        ("1012100009", '貨品號列 "1012100009" has 10 digits: an HS code of 11 digits that lost its leading zero'),
+        ("10121", '貨品號列 "10121" has 5 digits: an HS code of 6 digits that lost its leading zero'),
+        ("8.4715E+10", '貨品號列 "8.4715E+10" is a number Excel rewrote in scientific notation'),
+        ("84715X", '貨品號列 "84715X" is not an HS code of digits'),
+    ],
+)
+def test_a_code_excel_rewrote_is_named_so(tmp_path, code, phrase):
+    name = customs_file("utf-8-bom").name
+    raw, folder = copy_source(tmp_path, "customs", only=name)
+    path = folder / name
+
+    def rewrite(lines):
+        fields = next(csv.reader([lines[4]]))
+        fields[2] = code
+        lines[4] = ",".join(f'"{f}"' if "," in f else f for f in fields)
+
+    edit_lines(path, rewrite)
+    with pytest.raises(IngestError) as failure:
+        load_source(duckdb.connect(), "customs", raw)
+    assert str(failure.value).startswith(f"{rel(path, raw)} line 5: {phrase}"), str(failure.value)

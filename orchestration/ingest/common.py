@@ -263,9 +263,10 @@ def utf8_copy(file: DownloadFile, encoding: str, workdir: Path) -> Path:
 
 
 def read_first_line(path: Path) -> str:
-    """The first line of a UTF-8 file, without a byte-order mark or line end."""
+    """The first line of a UTF-8 file (at most :data:`MAX_LINE_BYTES` of it), without a
+    byte-order mark or line end."""
     with path.open("r", encoding="utf-8-sig", newline="") as f:
-        return f.readline().rstrip("\r\n")
+        return f.readline(MAX_LINE_BYTES).rstrip("\r\n")
 
 
 def check_header(
@@ -349,12 +350,52 @@ def check_complete_last_line(file: DownloadFile) -> None:
     with file.path.open("rb") as f:
         f.seek(max(size - 1, 0))
         last = f.read(1)
+    if last == b"\x1a":
+        raise file.error(
+            f"line {count_lines(file.path) + 1}",
+            "the file ends with a Ctrl-Z (byte 0x1A), the end-of-file mark some Windows programs "
+            "add after the last line: remove that last byte, or download the file again",
+        )
     if last != b"\n":
         raise file.error(
             f"line {count_lines(file.path) + 1}",
             "the file ends in the middle of a row (no line break after the last line): "
             "the download was cut off; download it again",
         )
+
+
+# No line of a source's text export comes near this: a longer one is something else (a binary
+# file, a page on one line, damage), and no reader should hold it.
+MAX_LINE_BYTES = 1 << 20
+
+
+def first_long_line(path: Path, limit: int = MAX_LINE_BYTES) -> int | None:
+    """The number of the first line longer than ``limit`` bytes, read block by block, so
+    memory stays flat whatever the file."""
+    line, length = 1, 0
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            start = 0
+            while (end := block.find(b"\n", start)) >= 0:
+                if length + end - start > limit:
+                    return line
+                line, length, start = line + 1, 0, end + 1
+            length += len(block) - start
+            if length > limit:
+                return line
+    return None
+
+
+def long_line_error(file: DownloadFile) -> IngestError | None:
+    line = first_long_line(file.path)
+    if line is None:
+        return None
+    return file.error(
+        f"line {line}",
+        f"the line is longer than {MAX_LINE_BYTES >> 20} MB; a line of this export is at most a few "
+        "thousand bytes: the file holds something else (a binary file, a page on one line) or is "
+        "damaged; download it again",
+    )
 
 
 CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
@@ -368,6 +409,9 @@ def _reader_error(
     file: DownloadFile, exc: duckdb.Error, columns: int, delimiter: str, text: TextParts | None = None
 ) -> IngestError:
     """The reader's error in plain words, at the line of the download (``text``: what was read)."""
+    long = long_line_error(file)
+    if long is not None:
+        return long
     message = str(exc)
     line = CSV_ERROR_LINE.search(message)
     counts = CSV_FIELD_COUNT.search(message)

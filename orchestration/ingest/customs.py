@@ -78,6 +78,9 @@ SCHEMA = (
 # 113年9月, 113年09月, 113年9月(初步值): ROC year, month, optional preliminary flag.
 ROC_MONTH = r"^([0-9]{2,3})年([0-9]{1,2})月(\(初步值\))?$"
 NUMBER = r"^[0-9]+(\.[0-9]+)?$"
+# The portal's codes: HS (6 digits), tariff (8) or CCC (11). A code of 5, 7 or 10 digits is one
+# whose leading zero was lost (a CSV opened and saved in Excel): named so in the message.
+HS_CODE = "(?:[0-9]{6}|[0-9]{8}|[0-9]{11})"
 
 
 def roc_period_sql(label: str) -> str:
@@ -103,7 +106,18 @@ ROW_CHECKS = [
         || ': the file is in the wrong download folder, or the folder is misnamed'""",
     ),
     RowCheck(
-        "NOT regexp_full_match(coalesce(hs_code, ''), '[0-9]{6,11}')",
+        "regexp_full_match(coalesce(hs_code, ''), '[1-9]([0-9]{4}|[0-9]{6}|[0-9]{9})')",
+        """'貨品號列 "' || hs_code || '" has ' || length(hs_code) || ' digits: an HS code of '
+        || (length(hs_code) + 1) || ' digits that lost its leading zero (Excel drops it when the '
+        || 'file is opened and saved); use the file as the portal wrote it, or download it again'""",
+    ),
+    RowCheck(
+        "regexp_full_match(coalesce(hs_code, ''), '[0-9.]+[Ee][+][0-9]+')",
+        """'貨品號列 "' || hs_code || '" is a number Excel rewrote in scientific notation; use the '
+        || 'file as the portal wrote it, or download it again'""",
+    ),
+    RowCheck(
+        f"NOT regexp_full_match(coalesce(hs_code, ''), '{HS_CODE}')",
         """'貨品號列 "' || coalesce(hs_code, '') || '" is not an HS code of digits'""",
     ),
     RowCheck("coalesce(partner_name, '') = ''", "'國家 (country) is empty'"),
@@ -283,7 +297,7 @@ def _fast_rows_clean(
             source_row IS NULL OR period_month IS NULL OR NOT period_month < ?::DATE
             OR coalesce(flow, '') = '' OR flow <> trim(flow)
             OR coalesce(partner_name, '') = '' OR partner_name <> trim(partner_name)
-            OR NOT regexp_full_match(coalesce(hs_code, ''), '[0-9]{{6,11}}')
+            OR NOT regexp_full_match(coalesce(hs_code, ''), '{HS_CODE}')
         )
         """,
         [file.rel_path, file.download_date.replace(day=1)],
@@ -342,7 +356,7 @@ def _insert_general(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: Te
         FROM converted
         WHERE coalesce(flow, '') <> ''
             AND period_month < ?::DATE
-            AND regexp_full_match(coalesce(hs_code, ''), '[0-9]{{6,11}}')
+            AND regexp_full_match(coalesce(hs_code, ''), '{HS_CODE}')
             AND coalesce(partner_name, '') <> ''
             AND regexp_full_match(coalesce(value_text, ''), '[0-9]+(\\.[0-9]+)?')
         """,

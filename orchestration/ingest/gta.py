@@ -15,11 +15,13 @@ from pathlib import Path
 import duckdb
 
 from .common import (
+    MAX_LINE_BYTES,
     DownloadFile,
     RowCheck,
     check_complete_last_line,
     csv_columns,
     first_bad_row,
+    long_line_error,
     read_csv_relation,
     refuse_unless_text,
     sniff_text_encoding,
@@ -40,7 +42,9 @@ THOUSANDS = r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
 
 def _title_block(file: DownloadFile) -> tuple[list[str], list[str]]:
     with file.path.open("r", encoding="utf-8-sig", newline="") as f:
-        lines = [f.readline() for _ in range(HEADER_LINE)]
+        lines = [f.readline(MAX_LINE_BYTES) for _ in range(HEADER_LINE)]
+    if any(len(line) >= MAX_LINE_BYTES for line in lines):
+        raise long_line_error(file) or file.error(None, "the title block's lines are too long for a GTA export")
     if not lines[0]:
         raise file.error(None, "the file is empty")
     return [line.rstrip("\r\n") for line in lines[:TITLE_LINES]], csv_columns(
