@@ -36,6 +36,10 @@ class WarehouseLockTimeout(RuntimeError):
     pass
 
 
+# DuckDB's memory for a run's steps: its buffer manager spills to disk beyond this, so a run's
+# memory stays under 2 GB whatever the input (dbt's profile sets the same limit).
+MEMORY = {"memory_limit": "1500MB"}
+
 # The one command that builds a damaged warehouse again (every download is in raw/).
 REBUILD_COMMAND = "make rebuild"
 
@@ -182,7 +186,7 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def connect(self, context: dg.AssetExecutionContext, read_only: bool = False):
-        con = duckdb.connect(str(self.working_copy(context)), read_only=read_only)
+        con = duckdb.connect(str(self.working_copy(context)), read_only=read_only, config=MEMORY)
         try:
             yield con
         finally:
