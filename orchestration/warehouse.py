@@ -184,6 +184,20 @@ class Warehouse(dg.ConfigurableResource):
                 raise dg.Failure(description=str(exc), allow_retries=False) from exc
         return copy
 
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """At the run's end: a working copy still there was never swapped in (a step failed, or
+        a check stopped the run): remove it and let the lock go, so a failed run leaves the
+        warehouse folder exactly as it found it."""
+        run = context.dagster_run
+        if run is None:
+            return
+        live = self.live
+        copy = working_copy_path(live, run.run_id)
+        if copy.exists():
+            remove_with_wal(copy)
+            copy.with_name(copy.name + ".tmp").unlink(missing_ok=True)
+        release_lock(live)
+
     @contextlib.contextmanager
     def connect(self, context: dg.AssetExecutionContext, read_only: bool = False):
         con = duckdb.connect(str(self.working_copy(context)), read_only=read_only, config=MEMORY)
