@@ -42,7 +42,7 @@ select
         when periods > 1 then format(' (one of {} periods so affected, {} to {})', periods, first_period, last_period)
         else ''
     end as failure,
-    worst_acceptance_line as accepted_values_csv_line,
+    worst_acceptance_line as to_accept_add_to_seeds_accepted_values_csv,
     source_file, compared_file, partners, compared_partners, lost_share, periods, first_period, last_period
 from by_download
 order by lost_share desc, source_file asc, flow asc, product asc

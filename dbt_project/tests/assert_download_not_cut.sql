@@ -20,7 +20,7 @@ flags as (
 
 select
     failure,
-    acceptance_line as accepted_values_csv_line,
+    acceptance_line as to_accept_add_to_seeds_accepted_values_csv,
     source_file, download_date, flow, product, measure, period, partners,
     compared_partners as usual_partners
 from flags

@@ -3,9 +3,9 @@
 -- the series before it (12 ratios of history at least), more than 3 times the period before,
 -- and material (dbt_project.yml). A typo or a unit slip; the run stops before anything is
 -- published.
--- What to do: look the value up at the source. If the download is wrong, replace it; if the
--- value is right, add the line given (accepted_values_csv_line, with the reason and your name) to
--- dbt_project/seeds/accepted_values.csv, and run again.
+-- What to do: look the value up at the source. If the download is wrong, replace it. If the
+-- value is right, add the line the failure gives (to_accept_..., with the reason and your name
+-- in place of <…>) to dbt_project/seeds/accepted_values.csv, and run again.
 -- One row per value: the file and line, the series, the period, the value, the period before and
 -- the largest ratio of the series' history.
 {{ config(severity='error') }}
@@ -21,7 +21,7 @@ flags as (
 
 select
     failure,
-    acceptance_line as accepted_values_csv_line,
+    acceptance_line as to_accept_add_to_seeds_accepted_values_csv,
     source_file, source_row, partner_name, flow, product, measure, period, value,
     compared_value as previous_value, ratio, threshold
 from flags
