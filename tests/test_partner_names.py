@@ -235,6 +235,8 @@ def small_new_exporter(tmp_path_factory):
     base = tmp_path_factory.mktemp("small_exporter")
     raw = copy_shipped_raw(base / "raw")
     add_exporter(shipped_itc(raw), "Xanadu", {"2022": 3, ITC_LATEST_YEAR: 12})
+    # and a catch-all the seed classifies as an aggregate, larger than any exporter: never shown
+    add_exporter(shipped_itc(raw), "Free Zones", {"2022": 80_000_000, ITC_LATEST_YEAR: 90_000_000})
     return run_pipeline(base, raw)
 
 
@@ -267,6 +269,11 @@ def test_a_new_small_exporter_is_reported_and_the_run_goes_on(small_new_exporter
         [ITC_LATEST_YEAR],
     )
     assert value == pytest.approx(12 / 100_000)
+    # the aggregate is no exporter: no series of its own, the World total as it was
+    assert run.query(
+        "select count(*) from intermediate.int_bulletin__series_observations"
+        " where exhibit = 'table3_major_exporters' and source_file like 'itc/%' and series = 'FREE_ZONES'"
+    ) == [(0,)]
     manifest = json.loads((run.publish_dir / "manifest.json").read_text(encoding="utf-8"))
     [entry] = manifest["unmapped_names"]
     assert entry["name"] == "Xanadu" and entry["source"] == "itc"

@@ -20,15 +20,13 @@ editions as (
 -- each edition's observations, with the HS code it is built for
 observations as (
 
-    select vintaged.*, editions.hs_code
+    select
+        vintaged.*,
+        editions.hs_code,
+        -- groupings beside countries (European Union, regions, trade blocs): never a partner
+        coalesce(vintaged.partner_kind = 'aggregate', false) as is_aggregate
     from vintaged
     inner join editions on vintaged.edition = editions.edition
-
-),
-
-exhibits as (
-
-    select * from {{ ref('bulletin_exhibits') }}
 
 ),
 
@@ -60,7 +58,8 @@ figure1 as (
 customs_exports as (
 
     select * from observations
-    where source = 'customs' and flow = 'export' and product = hs_code
+    -- a grouping (partner_kind aggregate) is no destination and would count its members twice
+    where source = 'customs' and flow = 'export' and product = hs_code and not is_aggregate
 
 ),
 
@@ -94,7 +93,7 @@ table2 as (
         period_grain, period_start, value, is_preliminary,
         source, download_date, source_file
     from observations
-    where source = 'gta' and flow = 'import' and product = hs_code
+    where source = 'gta' and flow = 'import' and product = hs_code and not is_aggregate
 
 ),
 
@@ -107,7 +106,7 @@ table3 as (
         period_grain, period_start, value, is_preliminary,
         source, download_date, source_file
     from observations
-    where source = 'itc' and product = hs_code
+    where source = 'itc' and product = hs_code and not is_aggregate
 
 ),
 

@@ -32,7 +32,7 @@ unioned as (
     select
         source, flow, hs_code as product, 'value' as measure, 'USD thousand' as unit,
         'month' as period_grain, period_month as period_start, is_preliminary,
-        partner_name, partner_code, value_usd_thousand as value,
+        partner_name, partner_code, partner_kind, value_usd_thousand as value,
         download_date, source_file, source_row
     from customs
 
@@ -41,7 +41,7 @@ unioned as (
     select
         source, flow, hs_code, 'value', 'USD',
         'month', period_month, false,
-        partner_name, partner_code, value_usd,
+        partner_name, partner_code, partner_kind, value_usd,
         download_date, source_file, source_row
     from gta
 
@@ -50,7 +50,7 @@ unioned as (
     select
         source, flow, hs_code, 'value', 'USD thousand',
         'year', make_date(period_year, 1, 1), false,
-        exporter_name, exporter_code, value_usd_thousand,
+        exporter_name, exporter_code, exporter_kind, value_usd_thousand,
         download_date, source_file, source_row
     from itc
 
@@ -59,7 +59,7 @@ unioned as (
     select
         source, 'production', product_name, measure, measure_unit,
         'month', period_month, false,
-        'Taiwan', 'TW', value_in_measure_unit,
+        'Taiwan', 'TW', 'country', value_in_measure_unit,
         download_date, source_file, source_row
     from moea
 

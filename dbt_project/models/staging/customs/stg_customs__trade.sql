@@ -32,6 +32,7 @@ renamed as (
         source.is_preliminary,
         source.partner_name,
         partners.partner_code,
+        partners.partner_kind,
         cast(source.value_usd_thousand as double) as value_usd_thousand,
         source.download_date,
         source.source_file,

@@ -24,6 +24,7 @@ renamed as (
         source.period_label,
         source.partner_name,
         partners.partner_code,
+        partners.partner_kind,
         source.unit,
         cast(source.value_usd as double) as value_usd,
         source.download_date,

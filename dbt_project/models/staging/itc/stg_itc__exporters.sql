@@ -32,6 +32,7 @@ renamed as (
         source.period_label,
         source.exporter_name,
         partners.partner_code as exporter_code,
+        partners.partner_kind as exporter_kind,
         cast(source.value_usd_thousand as double) as value_usd_thousand,
         source.download_date,
         source.source_file,
