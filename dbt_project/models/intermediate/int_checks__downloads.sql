@@ -7,12 +7,19 @@
 --   (a file copied while still being written, cut at a line end).
 -- The vintage rule (a partner a later download leaves out is revised to zero) is only sound for
 -- downloads that pass: the assert_download_* tests stop the run before anything is published.
--- Partners are counted without the WORLD row (GTA's, ITC's total). Thresholds: dbt_project.yml.
+-- Partners are counted without the total row (WORLD: GTA's, ITC's) and groupings (partner_kind
+-- aggregate: the European Union, regions). Thresholds: dbt_project.yml.
 with
 
 observations as (
 
-    select * from {{ ref('int_observations__unioned') }}
+    select
+        *,
+        (
+            coalesce(partner_kind, 'country') not in ('total', 'aggregate')
+            and partner_code is distinct from 'WORLD'
+        ) as is_partner
+    from {{ ref('int_observations__unioned') }}
     {% if var('as_of_date') %}
     where download_date <= cast('{{ var("as_of_date") }}' as date)
     {% endif %}
@@ -21,7 +28,13 @@ observations as (
 
 current_values as (
 
-    select * from {{ ref('int_observations__vintaged') }}
+    select
+        *,
+        (
+            coalesce(partner_kind, 'country') not in ('total', 'aggregate')
+            and partner_code is distinct from 'WORLD'
+        ) as is_partner
+    from {{ ref('int_observations__vintaged') }}
     where edition = 'current'
 
 ),
@@ -32,8 +45,8 @@ held as (
     select
         source, flow, product, measure, period_grain, period_start, download_date,
         min(source_file) as source_file,
-        count(distinct partner_name) filter (where partner_code is distinct from 'WORLD') as partners,
-        coalesce(sum(abs(value)) filter (where partner_code is distinct from 'WORLD'), 0) as total
+        count(distinct partner_name) filter (where is_partner) as partners,
+        coalesce(sum(abs(value)) filter (where is_partner), 0) as total
     from observations
     group by all
 
@@ -92,7 +105,7 @@ lost as (
             and pairs.period_grain = gone.period_grain
             and pairs.period_start = gone.period_start
             and pairs.earlier_download_date = gone.download_date
-            and gone.partner_code is distinct from 'WORLD'
+            and gone.is_partner
     where
         not exists (
             select 1 from observations as kept
@@ -192,7 +205,7 @@ current_partners as (
 
     select
         source, flow, product, measure, period_grain, period_start,
-        count(distinct partner_name) filter (where partner_code is distinct from 'WORLD') as partners
+        count(distinct partner_name) filter (where is_partner) as partners
     from current_values
     group by all
 

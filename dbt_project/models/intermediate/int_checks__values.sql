@@ -1,8 +1,8 @@
 -- The plausibility gates on values, as statistical offices run them: every value a download
 -- brought in (a period no earlier download covered, or a value it changed) that is far outside
 -- its own history, or that jumps from the month before as its series never did; and every
--- material revision that multiplies or divides a value by more than revision_max_ratio. One row per flag, with the file,
--- line, series, period, value and the history it was compared with. The thresholds are vars
+-- material revision that multiplies or divides a value by more than revision_max_ratio. One row
+-- per flag, with the file, line, series, period, value and the history it was compared with. The thresholds are vars
 -- (dbt_project.yml, with their reasons); int_checks__flags adds the acceptances and the
 -- assert_value_* / assert_revision_* tests fail on the flags nobody accepted.
 -- A series is (source, flow, product, measure, partner), read from the current vintages.
@@ -37,15 +37,19 @@ observations as (
 
 ),
 
--- Each download's total of a (source, flow, product, measure, period): the WORLD row where a
--- source has one (ITC's is not the sum of its rows), else the sum over partners.
+-- Each download's total of a (source, flow, product, measure, period): the total row (WORLD)
+-- where a source has one (ITC's is not the sum of its rows), else the sum over partners
+-- (groupings such as the European Union, partner_kind aggregate, left out: they count twice).
 download_totals as (
 
     select
         source, flow, product, measure, period_grain, period_start, download_date,
         greatest(
-            coalesce(max(value) filter (where partner_code = 'WORLD'), 0),
-            coalesce(sum(abs(value)) filter (where partner_code is distinct from 'WORLD'), 0)
+            coalesce(max(value) filter (where partner_kind = 'total' or partner_code = 'WORLD'), 0),
+            coalesce(sum(abs(value)) filter (
+                where coalesce(partner_kind, 'country') not in ('total', 'aggregate')
+                and partner_code is distinct from 'WORLD'
+            ), 0)
         ) as total
     from observations
     group by all
@@ -73,8 +77,11 @@ current_totals as (
     select
         source, flow, product, measure, period_grain, period_start,
         greatest(
-            coalesce(max(value) filter (where partner_code = 'WORLD'), 0),
-            coalesce(sum(abs(value)) filter (where partner_code is distinct from 'WORLD'), 0)
+            coalesce(max(value) filter (where partner_kind = 'total' or partner_code = 'WORLD'), 0),
+            coalesce(sum(abs(value)) filter (
+                where coalesce(partner_kind, 'country') not in ('total', 'aggregate')
+                and partner_code is distinct from 'WORLD'
+            ), 0)
         ) as total
     from current_values
     group by all
@@ -97,33 +104,33 @@ group_history as (
 
 ),
 
+-- Each series (source, flow, product, measure, grain, partner) under one key, for the windows.
+keyed as (
+
+    select
+        *,
+        hash(source, flow, product, measure, period_grain, partner_name) as series_key,
+        case
+            when period_grain = 'year' then strftime(period_start, '%Y') else strftime(period_start, '%Y-%m')
+        end as period
+    from current_values
+
+),
+
+-- The largest value of the series in the previous 24 months, and the value of the period before.
 series as (
 
     select
-        current_values.*,
-        case
-            when current_values.period_grain = 'year'
-                then strftime(current_values.period_start, '%Y')
-            else strftime(current_values.period_start, '%Y-%m')
-        end as period,
-        lag(current_values.value) over by_series as previous_value,
-        lag(current_values.period_start) over by_series as previous_period_start,
-        max(abs(current_values.value)) over history as history_max,
-        arg_max(current_values.period_start, abs(current_values.value)) over history as history_max_period_start,
-        count(current_values.value) over history as history_periods,
-        min(current_values.period_start) over history as history_first_period_start
-    from current_values
-    window
-        by_series as (
-            partition by source, flow, product, measure, period_grain, partner_name
-            order by period_start
-        ),
-        history as (
-            partition by source, flow, product, measure, period_grain, partner_name
+        *,
+        lag(value) over (partition by series_key order by period_start) as previous_value,
+        lag(period_start) over (partition by series_key order by period_start) as previous_period_start,
+        max(abs(value)) over (
+            partition by series_key
             order by period_start
             range between interval ({{ var('plausibility_history_months') }}) month preceding
             and interval 1 day preceding
-        )
+        ) as history_max
+    from keyed
 
 ),
 
@@ -143,17 +150,16 @@ ratios as (
 
 ),
 
+-- The largest ratio the series showed before, and how many ratios it had.
 jump_history as (
 
     select
         *,
         max(jump_ratio) over before_it as history_max_jump,
-        arg_max(period_start, jump_ratio) over before_it as history_max_jump_period_start,
-        count(jump_ratio) over before_it as history_jumps,
-        min(previous_period_start) over before_it as history_first_period_start_jumps
+        count(jump_ratio) over before_it as history_jumps
     from ratios
     window before_it as (
-        partition by source, flow, product, measure, period_grain, partner_name
+        partition by series_key
         order by period_start
         rows between unbounded preceding and 1 preceding
     )
@@ -166,8 +172,7 @@ checked as (
 
     select
         jump_history.*,
-        group_history.history_total,
-        coverings.previous_download_date
+        group_history.history_total
     from jump_history
     inner join coverings
         on
@@ -203,10 +208,53 @@ checked as (
 
 ),
 
-material as (
+-- Small, noisy values are left alone: a value must be a material share of its group's history.
+-- (Materialized: both gates read it, and the windows above are the model's main cost.)
+material as materialized (
 
-    select * from checked
+    select
+        source, flow, product, measure, period_grain, period_start, period, partner_name, value,
+        download_date, source_file, source_row, series_key, history_max, previous_value, jump_ratio,
+        history_max_jump, history_jumps
+    from checked
     where abs(value) >= {{ var('plausibility_material_share') }} * history_total
+
+),
+
+far_outside_found as (
+
+    select * from material
+    where history_max > 0 and abs(value) > {{ var('plausibility_max_ratio_to_history') }} * history_max
+
+),
+
+jumps_found as (
+
+    select * from material
+    where
+        history_jumps >= {{ var('plausibility_jump_min_history') }}
+        and jump_ratio > {{ var('plausibility_jump_min_ratio') }}
+        and jump_ratio > {{ var('plausibility_jump_factor') }} * history_max_jump
+
+),
+
+-- For the message (the few values flagged only): when the history's largest value was, how many
+-- values the history holds and where it starts.
+far_outside_history as (
+
+    select
+        found.series_key, found.period_start,
+        arg_max(history.period, abs(history.value)) as history_max_period,
+        count(history.value) as history_periods,
+        min(history.period) as history_first_period
+    from far_outside_found as found
+    inner join keyed as history
+        on
+            found.series_key = history.series_key
+            and found.period_start > history.period_start
+            and found.period_start - interval ({{ var('plausibility_history_months') }}) month
+            <= history.period_start
+    group by found.series_key, found.period_start
 
 ),
 
@@ -214,36 +262,48 @@ far_outside as (
 
     select
         'value far above its history' as check_name,
-        source, flow, product, measure, period_grain, period_start, period, partner_name,
-        value, download_date, source_file, source_row,
-        history_max as compared_value,
-        abs(value) / history_max as ratio,
+        found.source, found.flow, found.product, found.measure, found.period_grain, found.period_start,
+        found.period, found.partner_name, found.value, found.download_date, found.source_file, found.source_row,
+        found.history_max as compared_value,
+        abs(found.value) / found.history_max as ratio,
         cast({{ var('plausibility_max_ratio_to_history') }} as double) as threshold,
         format(
             '{:,.0f} is {:,.1f} times the largest of its previous {} ({:,.0f} in {}; {} values from {}), '
             || 'more than {} times is implausible',
-            value, abs(value) / history_max,
+            found.value, abs(found.value) / found.history_max,
             case
-                when period_grain = 'year'
+                when found.period_grain = 'year'
                     then '{{ var("plausibility_history_months") // 12 }} years'
                 else '{{ var("plausibility_history_months") }} months'
             end,
-            history_max,
-            case
-                when period_grain = 'year'
-                    then strftime(history_max_period_start, '%Y')
-                else strftime(history_max_period_start, '%Y-%m')
-            end,
-            history_periods,
-            case
-                when period_grain = 'year'
-                    then strftime(history_first_period_start, '%Y')
-                else strftime(history_first_period_start, '%Y-%m')
-            end,
+            found.history_max, history.history_max_period, history.history_periods, history.history_first_period,
             {{ var('plausibility_max_ratio_to_history') }}
         ) as finding
-    from material
-    where history_max > 0 and abs(value) > {{ var('plausibility_max_ratio_to_history') }} * history_max
+    from far_outside_found as found
+    inner join far_outside_history as history
+        on found.series_key = history.series_key and found.period_start = history.period_start
+
+),
+
+jumps_history as (
+
+    select
+        found.series_key, found.period_start,
+        arg_max(history.period, history.jump_ratio) as history_max_jump_period,
+        min(
+            case
+                when history.period_grain = 'year'
+                    then strftime(history.previous_period_start, '%Y')
+                else strftime(history.previous_period_start, '%Y-%m')
+            end
+        ) as history_first_period
+    from jumps_found as found
+    inner join ratios as history
+        on
+            found.series_key = history.series_key
+            and found.period_start > history.period_start
+            and history.jump_ratio is not null
+    group by found.series_key, found.period_start
 
 ),
 
@@ -251,35 +311,23 @@ jumps as (
 
     select
         'jump the series never showed' as check_name,
-        source, flow, product, measure, period_grain, period_start, period, partner_name,
-        value, download_date, source_file, source_row,
-        previous_value as compared_value,
-        jump_ratio as ratio,
+        found.source, found.flow, found.product, found.measure, found.period_grain, found.period_start,
+        found.period, found.partner_name, found.value, found.download_date, found.source_file, found.source_row,
+        found.previous_value as compared_value,
+        found.jump_ratio as ratio,
         greatest(
-            {{ var('plausibility_jump_factor') }} * history_max_jump, {{ var('plausibility_jump_min_ratio') }}
+            {{ var('plausibility_jump_factor') }} * found.history_max_jump, {{ var('plausibility_jump_min_ratio') }}
         ) as threshold,
         format(
             '{:,.0f} is {:,.1f} times the period before ({:,.0f}); the largest such ratio of the series '
             || 'before was {:,.2f} (in {}, over {} ratios from {}), and more than {} times it is implausible',
-            value, jump_ratio, previous_value, history_max_jump,
-            case
-                when period_grain = 'year'
-                    then strftime(history_max_jump_period_start, '%Y')
-                else strftime(history_max_jump_period_start, '%Y-%m')
-            end,
-            history_jumps,
-            case
-                when period_grain = 'year'
-                    then strftime(history_first_period_start_jumps, '%Y')
-                else strftime(history_first_period_start_jumps, '%Y-%m')
-            end,
+            found.value, found.jump_ratio, found.previous_value, found.history_max_jump,
+            history.history_max_jump_period, found.history_jumps, history.history_first_period,
             {{ var('plausibility_jump_factor') }}
         ) as finding
-    from material
-    where
-        history_jumps >= {{ var('plausibility_jump_min_history') }}
-        and jump_ratio > {{ var('plausibility_jump_min_ratio') }}
-        and jump_ratio > {{ var('plausibility_jump_factor') }} * history_max_jump
+    from jumps_found as found
+    inner join jumps_history as history
+        on found.series_key = history.series_key and found.period_start = history.period_start
 
 ),
 
