@@ -134,7 +134,7 @@ lost_partners as (
         lost.lost_value / nullif(pairs.earlier_total, 0) as share,
         format(
             'lists {} partner(s), the earlier download {} ({}) listed {}: the {} it lacks ({}) held {:,.1f}% of '
-            || 'the earlier total',
+            || 'the earlier total (a query filtered by country, or a file cut short?)',
             pairs.later_partners, pairs.earlier_download_date, pairs.earlier_file, pairs.earlier_partners,
             lost.lost_partners,
             case
