@@ -245,7 +245,9 @@ def _download(raw: Path, source: str, day: str, age_seconds: float = 3600) -> Pa
 
 def _tick(cursor: str | None):
     sensor = defs.resolve_sensor_def("new_download_sensor")
-    return sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor))
+    # An instance of its own: each tick also looks for runs whose process died (none here).
+    with dg.DagsterInstance.ephemeral() as instance:
+        return sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor, instance=instance))
 
 
 def test_the_sensor_records_the_folders_there_at_first_and_runs_once_per_new_folder(tmp_path, monkeypatch):
