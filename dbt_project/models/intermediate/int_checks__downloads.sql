@@ -45,7 +45,7 @@ held as (
     select
         source, flow, product, measure, period_grain, period_start, download_date,
         min(source_file) as source_file,
-        count(distinct partner_name) filter (where is_partner) as partners,
+        count(distinct partner_key) filter (where is_partner) as partners,
         coalesce(sum(abs(value)) filter (where is_partner), 0) as total
     from observations
     group by all
@@ -117,7 +117,7 @@ lost as (
                 and kept.period_grain = pairs.period_grain
                 and kept.period_start = pairs.period_start
                 and kept.download_date = pairs.later_download_date
-                and kept.partner_name = gone.partner_name
+                and kept.partner_key = gone.partner_key
         )
     group by all
 
@@ -205,7 +205,7 @@ current_partners as (
 
     select
         source, flow, product, measure, period_grain, period_start,
-        count(distinct partner_name) filter (where is_partner) as partners
+        count(distinct partner_key) filter (where is_partner) as partners
     from current_values
     group by all
 

@@ -109,7 +109,7 @@ keyed as (
 
     select
         *,
-        hash(source, flow, product, measure, period_grain, partner_name) as series_key,
+        hash(source, flow, product, measure, period_grain, partner_key) as series_key,
         case
             when period_grain = 'year' then strftime(period_start, '%Y') else strftime(period_start, '%Y-%m')
         end as period
@@ -202,7 +202,7 @@ checked as (
                 and revisions.measure = jump_history.measure
                 and revisions.period_grain = jump_history.period_grain
                 and revisions.period_start = jump_history.period_start
-                and revisions.partner_name = jump_history.partner_name
+                and revisions.partner_key = jump_history.partner_key
                 and revisions.new_download_date = jump_history.download_date
         )
 
@@ -384,7 +384,7 @@ revised_lines as (
             and revised.measure = new_rows.measure
             and revised.period_grain = new_rows.period_grain
             and revised.period_start = new_rows.period_start
-            and revised.partner_name = new_rows.partner_name
+            and revised.partner_key = new_rows.partner_key
             and revised.new_download_date = new_rows.download_date
     where
         revised.ratio > {{ var('revision_max_ratio') }}

@@ -41,7 +41,7 @@ placed as (
         observations.source, observations.flow, observations.product, observations.measure,
         observations.period_grain, observations.period_start, observations.download_date,
         successive.previous_download_date, successive.next_download_date,
-        observations.partner_name, observations.partner_code, observations.value
+        observations.partner_name, observations.partner_code, observations.partner_key, observations.value
     from observations
     inner join successive
         on
@@ -78,8 +78,9 @@ compared as (
         coalesce(o.measure, n.measure) as measure,
         coalesce(o.period_grain, n.period_grain) as period_grain,
         coalesce(o.period_start, n.period_start) as period_start,
-        coalesce(o.partner_name, n.partner_name) as partner_name,
+        coalesce(n.partner_name, o.partner_name) as partner_name,
         coalesce(o.partner_code, n.partner_code) as partner_code,
+        coalesce(n.partner_key, o.partner_key) as partner_key,
         o.value as old_value,
         n.value as new_value,
         coalesce(o.download_date, n.previous_download_date) as old_download_date,
@@ -99,7 +100,7 @@ compared as (
             and o.period_grain = n.period_grain
             and o.period_start = n.period_start
             and o.next_download_date = n.download_date
-            and o.partner_name = n.partner_name
+            and o.partner_key = n.partner_key
 
 )
 

@@ -65,4 +65,10 @@ unioned as (
 
 )
 
-select * from unioned
+-- partner_key: who the partner is across downloads: its code where a seed maps the name (so a
+-- partner a later download spells anew, Chinese Taipei for Taipei, Chinese, is the same
+-- partner), else the name itself.
+select
+    *,
+    coalesce(partner_code, partner_name) as partner_key
+from unioned
