@@ -12,8 +12,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-
-SOURCES = ("customs", "gta", "itc", "moea")
+# SOURCES, the sources in the order they are loaded, comes from the registry of source specs
+# (orchestration/ingest/sources.py): see __getattr__ at the end.
 
 
 def _path_from_env(name: str, default: str) -> Path:
@@ -55,3 +55,14 @@ def check_hs_code(value: str) -> str:
     if not re.fullmatch(r"[0-9]{6}", code):
         raise ValueError(f"HS code {value!r} is not six digits (e.g. 847150 servers, 847180)")
     return code
+
+
+def __getattr__(name: str) -> object:
+    """``SOURCES``: the sources, in the order they are loaded, as the registry of source specs
+    (``orchestration/ingest/sources.py``) lists them; read when first asked for, so that the
+    settings do not import the parsers."""
+    if name == "SOURCES":
+        from .ingest.sources import SPECS
+
+        return tuple(SPECS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,7 +19,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from orchestration.ingest.common import IngestError
+from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import load_source
 
 from .ingest_helpers import (

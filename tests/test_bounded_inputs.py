@@ -8,7 +8,8 @@ import time
 import duckdb
 import pytest
 
-from orchestration.ingest.common import MAX_LINE_BYTES, IngestError
+from orchestration.ingest.checks import MAX_LINE_BYTES
+from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import load_source
 
 from .ingest_helpers import copy_source, customs_file, data_files, rel

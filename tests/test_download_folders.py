@@ -13,7 +13,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from orchestration.ingest.common import IngestError
+from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import load_source
 from orchestration.publish.workbook import save_workbook
 

@@ -13,7 +13,7 @@ import shutil
 import duckdb
 import pytest
 
-from orchestration.ingest.common import IngestError
+from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import TRACKING_TABLE, load_source
 
 from .ingest_helpers import RAW, SOURCES, TABLES, copy_source, customs_file, edit_lines, fingerprint, rel

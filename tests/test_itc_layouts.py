@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from orchestration.ingest import html_table
-from orchestration.ingest.common import IngestError
+from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import load_source
 
 from . import trade_map_files as tm
@@ -229,7 +229,7 @@ def test_yearly_workbook_by_the_parser_itself(tmp_path):
     import datetime as dt
 
     from orchestration.ingest import itc
-    from orchestration.ingest.common import DownloadFile
+    from orchestration.ingest.files import DownloadFile
 
     periods, rows = yearly_2025()
     path = tmp_path / "Trade_Map_-_List_of_exporters_for_the_selected_product_ (1).xlsx"

@@ -22,7 +22,7 @@ import openpyxl
 import pytest
 
 from orchestration.ingest import moea
-from orchestration.ingest.common import IngestError
+from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import load_source
 
 from .ingest_helpers import SOURCES, data_files, rel

@@ -3,26 +3,20 @@
 
 import dagster as dg
 
-from ..ingest.common import IngestError
-from ..ingest.loader import PARSERS, load_source
+from ..ingest.files import IngestError
+from ..ingest.loader import load_source
+from ..ingest.sources import SPECS
 from ..settings import raw_dir
 from ..warehouse import Warehouse
 
-DESCRIPTIONS = {
-    "customs": "Customs portal exports (財政部關務署 綜合查詢): Taiwan's trade by flow, HS code and country.",
-    "gta": "Global Trade Atlas exports: US imports of HS 847150 by partner and month.",
-    "itc": "ITC Trade Map exports: exporters of HS 847150 by year.",
-    "moea": "MOEA production survey exports (工業產銷存動態調查): production and sales by product and month.",
-}
-
 
 def build_ingest_asset(source: str) -> dg.AssetsDefinition:
-    parser = PARSERS[source]
+    spec = SPECS[source]
 
     @dg.asset(
-        key=["raw", parser.TABLE],
+        key=["raw", spec.table],
         group_name="ingest",
-        description=f"{DESCRIPTIONS[source]} Every download in raw/{source}/<date>/ into raw.{parser.TABLE}.",
+        description=f"{spec.asset_description} Every download in raw/{source}/<date>/ into {spec.raw_table}.",
         kinds={"duckdb", "python"},
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -48,8 +42,8 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
             }
         )
 
-    _ingest.__name__ = f"raw_{parser.TABLE}"
+    _ingest.__name__ = f"raw_{spec.table}"
     return _ingest
 
 
-ingest_assets = [build_ingest_asset(source) for source in PARSERS]
+ingest_assets = [build_ingest_asset(source) for source in SPECS]

@@ -19,36 +19,41 @@ from pathlib import Path
 
 import duckdb
 
-from .common import (
-    DownloadFile,
-    FileScan,
-    RowCheck,
+from .checks import RowCheck, check_header, first_bad_row, refuse_unless_text
+from .csv_reader import (
     TextParts,
-    _check_every_line_read,
-    _reader_error,
-    check_header,
+    check_every_line_read,
     csv_columns,
-    first_bad_row,
     is_invalid_unicode,
-    quick_text_encoding,
     read_csv_sql,
-    refuse_unless_text,
-    scan_in_background,
-    sniff_text_encoding,
-    transcode_to_utf8,
+    reader_error,
     utf8_parts,
 )
+from .encoding import quick_text_encoding, sniff_text_encoding
+from .files import DownloadFile
+from .large_files import transcode_to_utf8
+from .number_check import is_number_sql, value_checks
+from .scanning import FileScan, scan_in_background
+from .spec import SourceSpec
 
-SOURCE = "customs"
-TABLE = "customs_trade"
-FILE_PATTERNS = ("綜合查詢_*.csv",)
-DESCRIPTION = "a Customs portal query export (綜合查詢)"
-# How the file's first bytes look (UTF-8 with or without BOM, or Big5): the start of the header.
-SIGNATURES = (
-    "進出口別,".encode(),
-    "\ufeff進出口別,".encode(),
-    "進出口別,".encode("cp950"),
+SPEC = SourceSpec(
+    source="customs",
+    table="customs_trade",
+    file_patterns=("綜合查詢_*.csv",),
+    description="a Customs portal query export (綜合查詢)",
+    asset_description="Customs portal exports (財政部關務署 綜合查詢): Taiwan's trade by flow, HS code and country.",
+    key=("flow", "hs_code", "partner_name", "period_month"),
+    value_column="value_usd_thousand",
+    period_column="period_month",
+    # How the file's first bytes look (UTF-8 with or without BOM, or Big5): the start of the header.
+    signatures=(
+        "進出口別,".encode(),
+        "\ufeff進出口別,".encode(),
+        "進出口別,".encode("cp950"),
+    ),
 )
+# For readers of PARSERS[source].TABLE; the spec says it.
+TABLE = SPEC.table
 ENCODINGS = ("utf-8", "cp950")
 HEADER = ("進出口別", "日期", "貨品號列", "中文貨名", "英文貨名", "國家", "美元(千元)")
 COLUMNS = {
@@ -77,7 +82,6 @@ SCHEMA = (
 )
 # 113年9月, 113年09月, 113年9月(初步值): ROC year, month, optional preliminary flag.
 ROC_MONTH = r"^([0-9]{2,3})年([0-9]{1,2})月(\(初步值\))?$"
-NUMBER = r"^[0-9]+(\.[0-9]+)?$"
 # The portal's codes: HS (6 digits), tariff (8) or CCC (11). A code of 5, 7 or 10 digits is one
 # whose leading zero was lost (a CSV opened and saved in Excel): named so in the message.
 HS_CODE = "(?:[0-9]{6}|[0-9]{8}|[0-9]{11})"
@@ -121,14 +125,7 @@ ROW_CHECKS = [
         """'貨品號列 "' || coalesce(hs_code, '') || '" is not an HS code of digits'""",
     ),
     RowCheck("coalesce(partner_name, '') = ''", "'國家 (country) is empty'"),
-    RowCheck(
-        "value_text LIKE '-%' AND regexp_full_match(substr(value_text, 2), '[0-9]+(\\.[0-9]+)?')",
-        """'value "' || value_text || '" in 美元(千元) is negative; trade values cannot be'""",
-    ),
-    RowCheck(
-        f"NOT regexp_matches(coalesce(value_text, ''), '{NUMBER}')",
-        """'value "' || coalesce(value_text, '') || '" in 美元(千元) is not a number'""",
-    ),
+    *value_checks("value_text", "'in 美元(千元)'"),
 ]
 
 
@@ -161,7 +158,7 @@ def insert(
     Raises :class:`IngestError` naming the first fault; the caller's transaction is then
     to be rolled back (rows of the file may have been inserted before the fault was found).
     """
-    refuse_unless_text(file, DESCRIPTION, "the query's CSV file (下載 CSV)")
+    refuse_unless_text(file, SPEC.description, "the query's CSV file (下載 CSV)")
     encoding, head = quick_text_encoding(file, ENCODINGS)
     try:
         header = _header(file, head, encoding)
@@ -189,7 +186,7 @@ def insert(
                     "the file starts as UTF-8 but is Big5 (CP950) further on: it mixes two "
                     "encodings; download it again",
                 ) from exc
-        raise _reader_error(file, exc, len(COLUMNS), ",", text) from exc
+        raise reader_error(file, exc, len(COLUMNS), ",", text) from exc
     if scanning is not None:
         scan = scanning.result()
     complete = inserted > 0 and inserted + SKIP_LINES == scan.lines
@@ -232,7 +229,7 @@ def _insert_fast(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextP
             flow, period_label, NULL, NULL, hs_code, product_name_zh, product_name_en, partner_name,
             CAST(value_text AS DOUBLE), $source_file, $download_date::DATE, ({source_row})::BIGINT
         FROM {reader}
-        WHERE regexp_full_match(value_text, '[0-9]+(\\.[0-9]+)?')
+        WHERE {is_number_sql('value_text')}
         """,
         {
             "path": [str(p) for p in text.paths],
@@ -358,7 +355,7 @@ def _insert_general(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: Te
             AND period_month < ?::DATE
             AND regexp_full_match(coalesce(hs_code, ''), '{HS_CODE}')
             AND coalesce(partner_name, '') <> ''
-            AND regexp_full_match(coalesce(value_text, ''), '[0-9]+(\\.[0-9]+)?')
+            AND {is_number_sql("coalesce(value_text, '')")}
         """,
         [[str(p) for p in text.paths], file.rel_path, file.download_date, first_bad_month],
     )
@@ -372,7 +369,7 @@ def _explain_shortfall(con: duckdb.DuckDBPyConnection, file: DownloadFile, text:
     that does not close), no rows at all, then the first row (by line) that fails a check.
     Returns quietly when nothing is wrong (empty lines at the very end of a file).
     """
-    view = f"_ingest_{SOURCE}_explain"
+    view = f"_ingest_{SPEC.source}_explain"
     reader = read_csv_sql(list(COLUMNS), ",", SKIP_LINES, text.sql_list())
     try:
         con.execute(
@@ -383,7 +380,7 @@ def _explain_shortfall(con: duckdb.DuckDBPyConnection, file: DownloadFile, text:
         )
         # Lines are counted and looked at in the download itself (a Big5 byte is never a line
         # break, a tab or a space, so its lines are those of the UTF-8 text).
-        _check_every_line_read(con, file, file.path, f"{view}_text", list(COLUMNS), SKIP_LINES)
+        check_every_line_read(con, file, file.path, f"{view}_text", list(COLUMNS), SKIP_LINES)
         if con.execute(f"SELECT count(*) FROM {view}_text").fetchone()[0] == 0:
             raise file.error(
                 f"line {SKIP_LINES + 1}",

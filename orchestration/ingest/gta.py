@@ -14,30 +14,37 @@ from pathlib import Path
 
 import duckdb
 
-from .common import (
+from .checks import (
     MAX_LINE_BYTES,
-    DownloadFile,
     RowCheck,
     check_complete_last_line,
-    csv_columns,
     first_bad_row,
     long_line_error,
-    read_csv_relation,
     refuse_unless_text,
-    sniff_text_encoding,
 )
+from .csv_reader import csv_columns, read_csv_relation
+from .encoding import sniff_text_encoding
+from .files import DownloadFile
+from .number_check import has_value_sql, value_checks, value_text_sql
+from .spec import SourceSpec
 
-SOURCE = "gta"
-TABLE = "gta_us_imports"
-FILE_PATTERNS = ("GTA_*.csv",)
-DESCRIPTION = "a Global Trade Atlas export"
-SIGNATURES = (b"Global Trade Atlas", b"\xef\xbb\xbfGlobal Trade Atlas")
+SPEC = SourceSpec(
+    source="gta",
+    table="gta_us_imports",
+    file_patterns=("GTA_*.csv",),
+    description="a Global Trade Atlas export",
+    asset_description="Global Trade Atlas exports: US imports of HS 847150 by partner and month.",
+    key=("reporter", "flow", "hs_code", "partner_name", "period_month"),
+    value_column="value_usd",
+    period_column="period_month",
+    signatures=(b"Global Trade Atlas", b"\xef\xbb\xbfGlobal Trade Atlas"),
+)
+# For readers of PARSERS[source].TABLE; the spec says it.
+TABLE = SPEC.table
 TITLE_LINES = 6
 HEADER_LINE = TITLE_LINES + 1
 REPORTER_FLOW = re.compile(r"^(?P<reporter>.+?) (?P<flow>Imports|Exports) from (?P<partner>.+)$")
 COMMODITY = re.compile(r"^Commodity: (?P<hs>[0-9]{4,10}), (?P<description>.*)$")
-NUMBER = r"^[0-9]+(\.[0-9]+)?$"
-THOUSANDS = r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
 
 
 def _title_block(file: DownloadFile) -> tuple[list[str], list[str]]:
@@ -61,7 +68,7 @@ def _month(label: str) -> dt.date | None:
 
 def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, into: str) -> None:
     """Parse one GTA download into the temporary table ``into``, one row per partner and month."""
-    refuse_unless_text(file, DESCRIPTION, "a CSV report")
+    refuse_unless_text(file, SPEC.description, "a CSV report")
     sniff_text_encoding(file, ("utf-8",))
     title, header = _title_block(file)
     reporter_flow = REPORTER_FLOW.match(title[1].strip().strip('"'))
@@ -107,12 +114,11 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, int
             trim(long.partner_name) AS partner_name, trim(long.unit) AS unit,
             m.label AS period_label, m.month::DATE AS period_month,
             -- Thousands separators (1,234) are the number's, not the data's.
-            CASE WHEN regexp_full_match(trim(long.value_text), '{THOUSANDS}')
-                THEN replace(trim(long.value_text), ',', '') ELSE trim(long.value_text) END AS value_text,
+            {value_text_sql("long.value_text")} AS value_text,
             ? AS source_file, ?::DATE AS download_date, long.source_row
         FROM long JOIN {into}_months m USING (col)
         -- An empty cell, or a lone '-', is no value: the partner had no trade that month.
-        WHERE trim(long.value_text) NOT IN ('', '-')
+        WHERE {has_value_sql("long.value_text")}
         """,
         [
             reporter_flow["reporter"], reporter_flow["flow"], commodity["hs"], commodity["description"],
@@ -126,15 +132,7 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, int
         file,
         [
             RowCheck("coalesce(partner_name, '') = ''", "'Partner Country is empty'"),
-            RowCheck(
-                "value_text LIKE '-%'",
-                """'value "' || value_text || '" for ' || period_label
-                || ' is negative; trade values cannot be'""",
-            ),
-            RowCheck(
-                f"NOT regexp_matches(value_text, '{NUMBER}')",
-                """'value "' || value_text || '" for ' || period_label || ' is not a number'""",
-            ),
+            *value_checks("value_text", "'for ' || period_label", any_minus=True),
             RowCheck(
                 "period_month + INTERVAL 1 MONTH > download_date",
                 """'month "' || period_label || '" ends after the download date ' || download_date

@@ -34,26 +34,30 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from . import html_table, sniff
-from .common import (
-    DownloadFile,
-    RowCheck,
-    check_complete_last_line,
-    csv_columns,
-    first_bad_row,
-    read_csv_relation,
-    read_first_line,
-    sniff_text_encoding,
-)
+from .checks import RowCheck, check_complete_last_line, first_bad_row
+from .csv_reader import csv_columns, read_csv_relation, read_first_line
+from .encoding import sniff_text_encoding
+from .files import DownloadFile
+from .number_check import has_value_sql, value_checks, value_text_sql
+from .spec import SourceSpec
 
-SOURCE = "itc"
-TABLE = "itc_exporters"
-# Any extension: the text export (.txt), the "Excel" page (.xls), a workbook (.xlsx) …
-FILE_PATTERNS = ("Trade_Map_-_*",)
-DESCRIPTION = "an ITC Trade Map list of exporters"
-SIGNATURES = (b"\xef\xbb\xbfExporters\t", b"Exporters\t")
-# The kinds of file (sniff.sniff) this parser reads: a zip that is a workbook is one of them, so a
-# check that takes every zip for the MOEA workbook must ask this first.
-READS = (sniff.TEXT, sniff.UTF16_TEXT, sniff.HTML, sniff.XLSX)
+SPEC = SourceSpec(
+    source="itc",
+    table="itc_exporters",
+    # Any extension: the text export (.txt), the "Excel" page (.xls), a workbook (.xlsx) …
+    file_patterns=("Trade_Map_-_*",),
+    description="an ITC Trade Map list of exporters",
+    asset_description="ITC Trade Map exports: exporters of HS 847150 by year.",
+    key=("product_description", "exporter_name", "period_year"),
+    value_column="value_usd_thousand",
+    period_column="period_year",
+    signatures=(b"\xef\xbb\xbfExporters\t", b"Exporters\t"),
+    # A zip that is a workbook is one of these, so a check that takes every zip for the MOEA
+    # workbook must ask this first.
+    reads=(sniff.TEXT, sniff.UTF16_TEXT, sniff.HTML, sniff.XLSX),
+)
+# For readers of PARSERS[source].TABLE; the spec says it.
+TABLE = SPEC.table
 
 GRID_ID = "ctl00_PageContent_MyGridView1"
 # The largest page or workbook read: a list of every exporter over twenty years is ~150 KB.
@@ -70,8 +74,6 @@ PRODUCT_LINE = re.compile(r"^Product\s*:\s*(?:(?P<code>[0-9]{2,6})\s+)?(?P<label
 UNIT_LINE = re.compile(r"^Unit\s*:\s*(?P<unit>.*)$")
 UNIT = "US Dollar thousand"
 YEAR_COLUMN = re.compile(r"^Exported value in (?P<year>[0-9]{4})$")
-NUMBER = r"^[0-9]+(\.[0-9]+)?$"
-THOUSANDS = r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
 
 YEARLY = "download the yearly time series (Trade Map: Yearly time series)"
 # The other views of the list, by a column they have: what the file is and what to download.
@@ -465,13 +467,12 @@ def _long_form(
             'Exported value in ' || substr(col, 2) AS period_label,
             substr(col, 2)::INTEGER AS period_year,
             -- Thousands separators (1,234) are the number's, not the data's.
-            CASE WHEN regexp_full_match(trim(value_text), '{THOUSANDS}')
-                THEN replace(trim(value_text), ',', '') ELSE trim(value_text) END AS value_text,
+            {value_text_sql("value_text")} AS value_text,
             trailing_field,
             ? AS source_file, ?::DATE AS download_date, source_row
         FROM long
         -- An empty cell, or a lone '-', is no value.
-        WHERE trim(value_text) NOT IN ('', '-')
+        WHERE {has_value_sql("value_text")}
         """,
         [description, code, file.rel_path, file.download_date],
     )
@@ -482,15 +483,7 @@ def _long_form(
         [
             RowCheck("coalesce(trailing_field, '') <> ''", "'a value stands after the last year column'"),
             RowCheck("coalesce(exporter_name, '') = ''", "'Exporters (the exporter name) is empty'"),
-            RowCheck(
-                "value_text LIKE '-%'",
-                """'value "' || value_text || '" for ' || period_label
-                || ' is negative; trade values cannot be'""",
-            ),
-            RowCheck(
-                f"NOT regexp_matches(value_text, '{NUMBER}')",
-                """'value "' || value_text || '" for ' || period_label || ' is not a number'""",
-            ),
+            *value_checks("value_text", "'for ' || period_label", any_minus=True),
             RowCheck(
                 "make_date(period_year + 1, 1, 1) > download_date",
                 """'year ' || period_year || ' ends after the download date ' || download_date

@@ -15,28 +15,14 @@ from types import ModuleType
 import duckdb
 import numpy as np
 
-from . import common, customs, gta, itc, moea
 from . import sniff as sniffing
-from .common import DownloadFile, FileScan, IngestError, discover
+from .discovery import discover
+from .files import DownloadFile, IngestError
+from .scanning import FileScan, scan_file
+from .sources import PARSERS, SPECS
+from .spec import SourceSpec
 
 log = logging.getLogger(__name__)
-
-PARSERS: dict[str, ModuleType] = {m.SOURCE: m for m in (customs, gta, itc, moea)}
-
-# The key of one observation within a download: two rows of one download with the
-# same key and different values are a fault of the download.
-KEYS = {
-    "customs": ("flow", "hs_code", "partner_name", "period_month"),
-    "gta": ("reporter", "flow", "hs_code", "partner_name", "period_month"),
-    "itc": ("product_description", "exporter_name", "period_year"),
-    "moea": ("product_name", "measure", "period_month"),
-}
-VALUE_COLUMN = {
-    "customs": "value_usd_thousand",
-    "gta": "value_usd",
-    "itc": "value_usd_thousand",
-    "moea": "value",
-}
 
 
 @dataclass
@@ -53,10 +39,6 @@ class LoadResult:
     removed: list[str] = field(default_factory=list)
 
 
-# What ``source_row`` counts: lines of a text file, rows of a worksheet.
-ROW_LABEL = {"customs": "line", "gta": "line", "itc": "line", "moea": "row"}
-
-
 def _number(value: float | None) -> str:
     if value is None:
         return "empty"
@@ -68,7 +50,7 @@ MANY_REPEATS = 100_000
 
 
 def _check_duplicates(
-    con: duckdb.DuckDBPyConnection, source: str, table: str, dates: Sequence[dt.date]
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, table: str, dates: Sequence[dt.date]
 ) -> None:
     """Refuse two rows of one download with the same key and different values.
 
@@ -77,8 +59,9 @@ def _check_duplicates(
     sorted; when no hash repeats, no key does. Only keys whose hash repeats are then grouped
     exactly, to name the first fault (a key repeated with the same value is no fault).
     """
-    key = KEYS[source]
-    value = VALUE_COLUMN[source]
+    key = spec.key
+    value = spec.value_column
+    label = spec.row_label
     cols = ", ".join(key)
     params = [list(dates)]
     in_dates = "list_contains(?::DATE[], download_date)"
@@ -112,7 +95,6 @@ def _check_duplicates(
     row = row[0] if row else None
     if row is not None and len(row[-3]) > 1 and len(row[-2]) == 1:
         # Same value in two files: a copy of the query (or two overlapping queries), no typo.
-        label = ROW_LABEL[source]
         (first, n), (other, m) = row[-1][:2]
         key_text = ", ".join(f"{k}={v}" for k, v in zip(key, row[: len(key)], strict=True))
         raise IngestError(
@@ -121,7 +103,6 @@ def _check_duplicates(
             "'… (1)'), or two queries that overlap; keep one file of each query in the folder"
         )
     if row is not None:
-        label = ROW_LABEL[source]
         key_text = ", ".join(f"{k}={v}" for k, v in zip(key, row[: len(key)], strict=True))
         values = ", ".join(_number(v) for v in row[-2])
         places = row[-1]  # (source_file, source_row) pairs
@@ -133,29 +114,28 @@ def _check_duplicates(
         )
 
 
-def _check_source(file: DownloadFile, source: str) -> None:
+def _check_source(file: DownloadFile, spec: SourceSpec) -> None:
     """Refuse, by its first bytes, a file that is plainly another source's download."""
-    parser = PARSERS[source]
     with file.path.open("rb") as f:
         head = f.read(64)
-    if any(head.startswith(s) for s in parser.SIGNATURES):
+    if any(head.startswith(s) for s in spec.signatures):
         return
     kind = sniffing.sniff(file.path).kind
-    readable = kind in getattr(parser, "READS", ()) and kind not in (sniffing.TEXT, sniffing.UTF16_TEXT)
+    readable = kind in spec.reads and kind not in (sniffing.TEXT, sniffing.UTF16_TEXT)
     if readable or kind in (sniffing.ZIP, sniffing.ZIP_CUT):
         # A workbook or a page of a kind the parser reads: its content decides, not the first
         # bytes it shares with another source's workbook; a zip archive that is no workbook is
         # nobody's download: the parser says what it is. (Text is told apart by its header.)
         return
     other = next(
-        (m for m in PARSERS.values() if m is not parser and any(head.startswith(s) for s in m.SIGNATURES)),
+        (s for s in SPECS.values() if s is not spec and any(head.startswith(b) for b in s.signatures)),
         None,
     )
     if other is not None:
         raise file.error(
             "line 1",
-            f"this is {other.DESCRIPTION}, not {parser.DESCRIPTION}: it belongs in "
-            f"{other.SOURCE}/<YYYY-MM-DD>/ as {' or '.join(other.FILE_PATTERNS)}",
+            f"this is {other.description}, not {spec.description}: it belongs in "
+            f"{other.source}/<YYYY-MM-DD>/ as {' or '.join(other.file_patterns)}",
         )
 
 
@@ -202,11 +182,13 @@ class _Known:
 def code_version(source: str) -> str:
     """A hash of the ingestion code of ``source``: when it changes, every file is read again.
 
-    The source's parser and every module of the package it may read with (sniffing, HTML
-    tables, the shared checks)."""
+    The source's parser and every other module of the package but the other sources' parsers
+    (discovery, encoding, checks, the CSV reader, the large-file path, sniffing, HTML tables,
+    the registry ...): a change to any module it may read with reads every file again."""
     digest = hashlib.sha256()
-    shared = sorted(p for p in Path(common.__file__).parent.glob("*.py") if p.stem not in PARSERS)
-    for path in (Path(PARSERS[source].__file__), *shared):
+    parsers = {Path(m.__file__).resolve() for m in PARSERS.values()}
+    shared = sorted(p for p in Path(__file__).resolve().parent.glob("*.py") if p not in parsers)
+    for path in (Path(PARSERS[source].__file__).resolve(), *shared):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -271,20 +253,21 @@ def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> L
     raw table (and the record of its files, ``raw._ingested_files``) keeps its previous
     contents.
     """
+    spec = SPECS[source]
     parser = PARSERS[source]
-    found = discover(raw_dir, source, parser.FILE_PATTERNS)
+    found = discover(raw_dir, source, spec.file_patterns)
     for name in found.ignored:
         log.warning(
-            "%s: not a %s data file (expected %s); ignored", name, source, " or ".join(parser.FILE_PATTERNS)
+            "%s: not a %s data file (expected %s); ignored", name, source, " or ".join(spec.file_patterns)
         )
     if not found.files:
         raise IngestError(
             f"{source}/: no {source} download found under {raw_dir} "
-            f"(expected {source}/<YYYY-MM-DD>/{' or '.join(parser.FILE_PATTERNS)})"
+            f"(expected {source}/<YYYY-MM-DD>/{' or '.join(spec.file_patterns)})"
         )
-    table = f"raw.{parser.TABLE}"
+    table = spec.raw_table
     version = code_version(source)
-    period = "period_year" if source == "itc" else "period_month"
+    period = spec.period_column
     loaded: dict[str, tuple[FileScan, int]] = {}
     # No progress bar on a long read: it would only fill the run's log.
     con.execute("SET enable_progress_bar = false")
@@ -314,11 +297,11 @@ def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> L
             con.execute(f"DELETE FROM {table} WHERE list_contains(?::VARCHAR[], source_file)", [gone])
         with tempfile.TemporaryDirectory(prefix=f"ingest-{source}-") as workdir:
             for i, file in enumerate(to_load):
-                _check_source(file, source)
+                _check_source(file, spec)
                 name = f"_ingest_{source}_{i}"
                 loaded[file.rel_path] = _read_file(con, parser, file, Path(workdir), table, name)
         if to_load:
-            _check_duplicates(con, source, table, sorted({f.download_date for f in to_load}))
+            _check_duplicates(con, spec, table, sorted({f.download_date for f in to_load}))
         if to_load or gone or any(keep[p] != known[p] for p in keep):
             _record_files(con, source, version, found.files, keep, loaded)
         con.execute("COMMIT")
@@ -361,7 +344,7 @@ def _read_file(
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM {name} ORDER BY source_row")
     rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
     con.execute(f"DROP TABLE {name}")
-    return common.scan_file(file.path), rows
+    return scan_file(file.path), rows
 
 
 def _record_files(

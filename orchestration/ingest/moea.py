@@ -77,16 +77,30 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from . import sniff as sniffing
-from .common import DownloadFile, check_header
+from .checks import check_header
+from .files import DownloadFile
+from .number_check import is_negative, negative_message, not_a_number_message, number
+from .spec import SourceSpec
 
-SOURCE = "moea"
-TABLE = "moea_production"
-# Any extension: what the file is comes from its bytes.
-FILE_PATTERNS = ("InquireAdvance*",)
-DESCRIPTION = "an .xlsx workbook (the MOEA survey export)"
-SIGNATURES = (b"PK\x03\x04",)
-# The kinds of file (sniff.sniff) this parser reads.
-READS = (sniffing.XLSX, sniffing.HTML)
+SPEC = SourceSpec(
+    source="moea",
+    table="moea_production",
+    # Any extension: what the file is comes from its bytes.
+    file_patterns=("InquireAdvance*",),
+    description="an .xlsx workbook (the MOEA survey export)",
+    asset_description=(
+        "MOEA production survey exports (工業產銷存動態調查): production and sales by product and month."
+    ),
+    key=("product_name", "measure", "period_month"),
+    value_column="value",
+    period_column="period_month",
+    row_label="row",
+    signatures=(b"PK\x03\x04",),
+    # The kinds of file (sniff.sniff) this parser reads.
+    reads=(sniffing.XLSX, sniffing.HTML),
+)
+# For readers of PARSERS[source].TABLE; the spec says it.
+TABLE = SPEC.table
 MEASURES = ("生產量", "生產值(千元)", "銷售量", "銷售值(千元)")
 QUANTITY_MEASURES = ("生產量", "銷售量")
 HEADER = ("統計期", "產品名稱", "單位", *MEASURES)
@@ -119,7 +133,6 @@ HEADER_SEARCH_ROWS = 30
 ROC_MONTH = re.compile(r"^([0-9]{2,3})年([0-9]{1,2})月$")
 ROC_YEAR = re.compile(r"^([0-9]{2,3})年?$")
 MONTH = re.compile(r"^([0-9]{1,2})月?$")
-NUMBER = re.compile(r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")
 # A product label: the 7-digit code in brackets, the name, perhaps " (unit)" after a space.
 PRODUCT_LABEL = re.compile(r"^\(([0-9]{7})\)\s*(.*?)\s*$")
 UNIT_SUFFIX = re.compile(r"^(.*?\S)\s+\(([^()]+)\)$")
@@ -421,27 +434,32 @@ class _Reader:
         cell = self.grid.cell(row, column)
         if _is_empty(raw):
             return None
+        where, detail = f"in {measure}", f" (cell {cell}: {whose})"
         if isinstance(raw, bool) or isinstance(raw, dt.date | dt.time | dt.timedelta):
-            self.fail(row, f'value "{raw}" in {measure} is not a number (cell {cell}: {whose})')
+            self.fail(row, not_a_number_message(f"{raw}", where, detail))
         if isinstance(raw, int | float):
             if not math.isfinite(raw):
-                self.fail(row, f'value "{raw}" in {measure} is not a number (cell {cell}: {whose})')
+                self.fail(row, not_a_number_message(f"{raw}", where, detail))
             if raw < 0:
-                self.fail(row, f'value "{_shown(raw)}" in {measure} is negative (cell {cell}: {whose})')
+                self.fail(row, negative_message(_shown(raw), where, detail))
             return float(raw), None
         text = normalize(str(raw))
         if text in DASHES:
             return None, NO_VALUE
         if text == "*":
             return None, SUPPRESSED
-        if NUMBER.match(text):
-            return float(text.replace(",", "")), None
-        if text[:1] in DASHES and NUMBER.match(text[1:]):
-            self.fail(row, f'value "{_shown(raw)}" in {measure} is negative (cell {cell}: {whose})')
+        value = number(text)
+        if value is not None:
+            return value, None
+        if is_negative(text, DASHES):
+            self.fail(row, negative_message(_shown(raw), where, detail))
         self.fail(
             row,
-            f'value "{_shown(raw)}" in {measure} is not a number (cell {cell}: {whose}; a value is a number, '
-            '"-" for no value or "*" for a suppressed value)',
+            not_a_number_message(
+                _shown(raw),
+                where,
+                f' (cell {cell}: {whose}; a value is a number, "-" for no value or "*" for a suppressed value)',
+            ),
         )
 
     def is_note(self, row: int, first: int) -> bool:
