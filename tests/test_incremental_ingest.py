@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.ingest import loader
 from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import TRACKING_TABLE, load_source
 
@@ -156,3 +158,22 @@ def test_the_record_holds_each_files_hash_and_rows(tmp_path):
         sha, rows = tracked(con, "customs")[rel(path, RAW)]
         assert sha == hashlib.sha256(path.read_bytes()).hexdigest()
         assert rows == path.read_bytes().count(b"\n") - 1
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_the_code_version_covers_every_shared_ingestion_module(source, monkeypatch):
+    """A change to any module of the package but another source's parser reads every file again."""
+    package = Path(loader.__file__).resolve().parent
+    others = {f"{s}.py" for s in SOURCES if s != source}
+    hashed = [p.name for p in loader.code_files(source)]
+    assert hashed[0] == f"{source}.py"
+    assert sorted(hashed) == sorted(p.name for p in package.glob("*.py") if p.name not in others)
+    shared = {"discovery.py", "files.py", "encoding.py", "checks.py", "number_check.py", "csv_reader.py",
+              "scanning.py", "large_files.py", "spec.py", "sources.py", "sniff.py", "html_table.py", "loader.py"}
+    assert shared <= set(hashed)
+    before = loader.code_version(source)
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(
+        Path, "read_bytes", lambda p: read_bytes(p) + (b"# changed" if p.name == "number_check.py" else b"")
+    )
+    assert loader.code_version(source) != before

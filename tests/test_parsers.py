@@ -16,7 +16,9 @@ import duckdb
 import openpyxl
 import pytest
 
+from orchestration import settings
 from orchestration.ingest.loader import load_source
+from orchestration.ingest.sources import PARSERS, SPECS
 
 from .ingest_helpers import (
     BOM,
@@ -460,3 +462,16 @@ def test_load_result_describes_the_load():
     assert result.download_dates == [download_folder("itc").name]
     assert result.latest_period == "2023"
     assert result.ignored == []
+
+
+def test_one_spec_a_source_is_what_the_loader_and_settings_read():
+    """The registry lists the four sources in load order, each spec beside its parser."""
+    assert tuple(SPECS) == SOURCES == settings.SOURCES
+    for source, spec in SPECS.items():
+        assert spec.source == source and PARSERS[source].SPEC is spec
+        assert spec.raw_table == TABLES[source]
+    con = duckdb.connect()
+    for source, spec in SPECS.items():
+        load_source(con, source, RAW)
+        columns = {r[0] for r in con.execute(f"DESCRIBE {spec.raw_table}").fetchall()}
+        assert {*spec.key, spec.value_column, spec.period_column} <= columns, source

@@ -179,16 +179,21 @@ class _Known:
     loaded_at: dt.datetime
 
 
-def code_version(source: str) -> str:
-    """A hash of the ingestion code of ``source``: when it changes, every file is read again.
-
-    The source's parser and every other module of the package but the other sources' parsers
-    (discovery, encoding, checks, the CSV reader, the large-file path, sniffing, HTML tables,
-    the registry ...): a change to any module it may read with reads every file again."""
-    digest = hashlib.sha256()
+def code_files(source: str) -> list[Path]:
+    """The modules whose code reads ``source``'s files: its parser, then every other module of
+    the package but the other sources' parsers (discovery, encoding, checks, the CSV reader,
+    the large-file path, the number check, sniffing, HTML tables, the specs and registry ...)."""
+    package = Path(__file__).resolve().parent
     parsers = {Path(m.__file__).resolve() for m in PARSERS.values()}
-    shared = sorted(p for p in Path(__file__).resolve().parent.glob("*.py") if p not in parsers)
-    for path in (Path(PARSERS[source].__file__).resolve(), *shared):
+    shared = sorted(p for p in package.glob("*.py") if p not in parsers)
+    return [Path(PARSERS[source].__file__).resolve(), *shared]
+
+
+def code_version(source: str) -> str:
+    """A hash of the ingestion code of ``source`` (:func:`code_files`): when it changes, every
+    file is read again, so a change to any module it may read with reads them again."""
+    digest = hashlib.sha256()
+    for path in code_files(source):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
