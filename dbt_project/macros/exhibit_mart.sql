@@ -1,8 +1,9 @@
 {#-
-    One exhibit's mart: its printed cells of the current edition (every download up to the
-    as_of_date var), in print order. The four exhibit marts differ only in the exhibit.
+    An exhibit's mart: its printed cells of the current edition (every download up to the
+    as_of_date var), in print order. Every exhibit mart is this macro and nothing else: which
+    exhibit a mart holds is the bulletin_exhibits seed's (its mart column names the model).
 -#}
-{% macro exhibit_mart(exhibit) -%}
+{% macro exhibit_mart() -%}
 with
 
 cells as (
@@ -11,13 +12,21 @@ cells as (
 
 ),
 
+exhibits as (
+
+    select * from {{ ref('bulletin_exhibits') }}
+
+),
+
 exhibit as (
 
     select
-        "table", measure, series, series_zh, period, value, decimals, value_exact, unit,
-        is_preliminary, series_rank, measure_order, period_order
+        cells."table", cells.measure, cells.series, cells.series_zh, cells.period, cells.value,
+        cells.decimals, cells.value_exact, cells.unit, cells.is_preliminary, cells.series_rank,
+        cells.measure_order, cells.period_order
     from cells
-    where edition = 'current' and "table" = '{{ exhibit }}'
+    inner join exhibits on cells."table" = exhibits.exhibit
+    where cells.edition = 'current' and exhibits.mart = '{{ this.identifier }}'
 
 )
 

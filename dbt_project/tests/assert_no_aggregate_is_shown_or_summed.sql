@@ -61,14 +61,15 @@ latest_ranked as (
 
 ),
 
--- customs: Table 1's total is the sum of every destination (any column, any value)
+-- an exhibit whose total is the sum of its partners (customs' Table 1): every partner (any
+-- column, any value) is summed into it
 summed as (
 
     select periods.edition, periods.exhibit, periods.series
     from periods
     inner join exhibits on periods.exhibit = exhibits.exhibit
     where
-        exhibits.source = 'customs'
+        exhibits.total_from = 'sum_of_partners'
         and not periods.is_total
         and (periods.value <> 0 or coalesce(periods.prior_value, 0) <> 0)
     group by periods.edition, periods.exhibit, periods.series

@@ -3,9 +3,9 @@
 -- the cell, the product and the month: ask MOEA's Department of Statistics for the value, or
 -- take a download in which it is published.
 -- The series is the survey product the products seed maps the run's hs_code var to, and the
--- moea_measure var's measure (生產值(千元)), from the year before the first_year var on, in the
--- download each edition uses for that month (a later download that publishes the value clears
--- it). A '*' in any other product or measure is no failure.
+-- measure the MOEA exhibit reads (bulletin_exhibits: 生產值(千元)), from the year before the
+-- first_year var on, in the download each edition uses for that month (a later download that
+-- publishes the value clears it). A '*' in any other product or measure is no failure.
 -- It reads the staging model, the seed and the vintages: meta.dagster.ref shows it in Dagster
 -- as a check on stg_moea__production.
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'stg_moea__production'}}}) }}
@@ -24,6 +24,14 @@ products as (
 
 ),
 
+-- the measures the exhibits read from the survey
+moea_measures as (
+
+    select distinct source_measure as measure from {{ ref('bulletin_exhibits') }}
+    where source = 'moea'
+
+),
+
 vintaged as (
 
     select * from {{ ref('int_observations__vintaged') }}
@@ -39,9 +47,9 @@ suppressed as (
         on
             production.product_name = products.moea_product
             and products.hs_code = '{{ var("hs_code") }}'
+    inner join moea_measures on production.measure = moea_measures.measure
     where
         production.value_status = 'suppressed'
-        and production.measure = '{{ var("moea_measure") }}'
         and year(production.period_month) >= {{ var('first_year') }} - 1
 
 ),

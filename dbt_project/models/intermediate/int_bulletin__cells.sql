@@ -3,6 +3,9 @@
 -- first year to the last full year, and the change of share over that span; rounded once,
 -- at the end, by the bulletin's printing rule. Which partners show is chosen by the data:
 -- the exhibit's top_n largest in its latest column (the year-to-date span where there is one).
+-- What an exhibit prints (its measures, its kinds of column, its total's label, its unit and
+-- decimals, its order) is the bulletin_exhibits seed's. Every cell's period is typed (kind,
+-- first and last day) and its code made from them (period_label macro).
 with
 
 periods as (
@@ -107,14 +110,14 @@ first_and_last as (
 measures as (
 
     select
-        edition, exhibit, series, series_rank, is_total, period_kind, period_year, period,
+        edition, exhibit, series, series_rank, is_total, period_kind, period_year, period_start, period_end,
         'value' as measure, value as value_exact, is_preliminary
     from with_totals
 
     union all
 
     select
-        edition, exhibit, series, series_rank, is_total, period_kind, period_year, period,
+        edition, exhibit, series, series_rank, is_total, period_kind, period_year, period_start, period_end,
         'yoy_pct', (value / prior_value - 1) * 100, is_preliminary
     from with_totals
     where prior_value > 0
@@ -122,7 +125,7 @@ measures as (
     union all
 
     select
-        edition, exhibit, series, series_rank, is_total, period_kind, period_year, period,
+        edition, exhibit, series, series_rank, is_total, period_kind, period_year, period_start, period_end,
         'share_pct', value / total_value * 100, is_preliminary
     from with_totals
     where total_value > 0
@@ -131,7 +134,7 @@ measures as (
 
     select
         edition, exhibit, series, series_rank, is_total, 'span', last_full_year,
-        printf('%d..%d', {{ var('first_year') }} + 1, last_full_year),
+        {{ year_start(var('first_year') ~ ' + 1') }}, {{ year_end('last_full_year') }},
         'avg_growth_pct',
         (power(last_value / first_value, 1.0 / (last_full_year - {{ var('first_year') }})) - 1) * 100,
         is_preliminary
@@ -142,7 +145,7 @@ measures as (
 
     select
         edition, exhibit, series, series_rank, is_total, 'span', last_full_year,
-        printf('%d..%d', {{ var('first_year') }}, last_full_year),
+        {{ year_start(var('first_year')) }}, {{ year_end('last_full_year') }},
         'share_change_pp',
         last_share - first_share,
         is_preliminary
@@ -163,6 +166,7 @@ selected as (
         on
             measures.exhibit = exhibits.exhibit
             and list_contains(string_split(exhibits.measures, ' '), measures.measure)
+            and list_contains(string_split(exhibits.period_kinds, ' '), measures.period_kind)
 
 ),
 
@@ -174,7 +178,7 @@ printed as (
         selected.measure,
         selected.series,
         case when selected.is_total then selected.total_label_zh else partners.label_zh end as series_zh,
-        selected.period,
+        {{ period_label('selected.period_kind', 'selected.period_start', 'selected.period_end') }} as period,
         {{ printed_value('selected.value_exact', printed_decimals('selected.value_exact', 'selected.measure', 'selected.value_decimals')) }}
             as value,
         {{ printed_decimals('selected.value_exact', 'selected.measure', 'selected.value_decimals') }}
@@ -193,7 +197,10 @@ printed as (
             when 'avg_growth_pct' then 4 else 5
         end as measure_order,
         case selected.period_kind when 'year' then 1 when 'ytd' then 2 else 3 end * 10000
-        + selected.period_year as period_order
+        + selected.period_year as period_order,
+        selected.period_kind,
+        selected.period_start,
+        selected.period_end
     from selected
     left join partners on selected.series = partners.partner_code
 

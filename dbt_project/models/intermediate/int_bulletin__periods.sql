@@ -1,7 +1,9 @@
 -- Each exhibit's columns, per edition: every year from the year before the first_year var
 -- (read for growth) to the last full year, and, where the latest month of the latest year
--- is not December, the year-to-date span January..latest month (labelled YYYY-01..MM) with
--- the same months a year earlier. The latest month is found per exhibit, from its own data.
+-- is not December, the year-to-date span January..latest month with the same months a year
+-- earlier. The latest month is found per exhibit, from its own data. A column is typed: its
+-- kind (year, ytd), its first and last day, and its code made from them (period_label macro:
+-- 2023, 2024-01..09).
 with
 
 series as (
@@ -37,7 +39,6 @@ annual as (
         series.edition, series.exhibit, series.series, series.is_total,
         'year' as period_kind,
         year(series.period_start) as period_year,
-        cast(year(series.period_start) as varchar) as period,
         sum(series.value order by series.period_start) as value,
         bool_or(series.is_preliminary) as is_preliminary
     from series
@@ -53,7 +54,6 @@ year_to_date as (
         series.edition, series.exhibit, series.series, series.is_total,
         'ytd' as period_kind,
         year(series.period_start) as period_year,
-        printf('%d-01..%02d', year(series.period_start), bounds.ytd_last_month) as period,
         sum(series.value order by series.period_start) as value,
         bool_or(series.is_preliminary) as is_preliminary
     from series
@@ -84,7 +84,7 @@ series_list as (
 
 columns as (
 
-    select distinct edition, exhibit, period_kind, period_year, period from periods
+    select distinct edition, exhibit, period_kind, period_year from periods
 
 ),
 
@@ -92,7 +92,7 @@ dense as (
 
     select
         series_list.edition, series_list.exhibit, series_list.series, series_list.is_total,
-        columns.period_kind, columns.period_year, columns.period,
+        columns.period_kind, columns.period_year,
         coalesce(periods.value, 0) as value,
         coalesce(periods.is_preliminary, false) as is_preliminary
     from series_list
@@ -122,24 +122,44 @@ with_prior as (
 
 ),
 
-final as (
+-- each column typed: its kind, its first and last day (a year, or January to the latest month)
+typed as (
 
     select
-        with_prior.edition, with_prior.exhibit, with_prior.series, with_prior.is_total,
-        with_prior.period_kind, with_prior.period_year, with_prior.period,
-        with_prior.value,
-        case when with_prior.prior_year = with_prior.period_year - 1 then with_prior.prior_value end
-            as prior_value,
-        with_prior.is_preliminary,
+        with_prior.*,
         bounds.latest_period,
         bounds.last_full_year,
-        bounds.ytd_last_month
+        bounds.ytd_last_month,
+        {{ year_start('with_prior.period_year') }} as period_start,
+        case
+            when with_prior.period_kind = 'ytd'
+                then {{ month_end('with_prior.period_year', 'bounds.ytd_last_month') }}
+            else {{ year_end('with_prior.period_year') }}
+        end as period_end
     from with_prior
     inner join bounds on with_prior.edition = bounds.edition and with_prior.exhibit = bounds.exhibit
     -- the year before the first year and the prior-year span are only read for growth
     where
         (with_prior.period_kind = 'year' and with_prior.period_year >= {{ var('first_year') }})
         or (with_prior.period_kind = 'ytd' and with_prior.period_year = year(bounds.latest_period))
+
+),
+
+final as (
+
+    select
+        edition, exhibit, series, is_total,
+        period_kind, period_year,
+        {{ period_label('period_kind', 'period_start', 'period_end') }} as period,
+        period_start,
+        period_end,
+        value,
+        case when prior_year = period_year - 1 then prior_value end as prior_value,
+        is_preliminary,
+        latest_period,
+        last_full_year,
+        ytd_last_month
+    from typed
 
 )
 

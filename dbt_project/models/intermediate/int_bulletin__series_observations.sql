@@ -1,8 +1,12 @@
 -- The observations each exhibit is built from, per edition, with their lineage (source,
 -- download, file): one row per observation an exhibit's series takes in, in the source's unit.
--- int_bulletin__series sums them into the exhibit's series; fct_bulletin_exhibit_downloads
--- lists the downloads each exhibit used. The total series is the source's own total where it
--- has one (GTA's and ITC's World), else the sum of every partner (customs).
+-- Generic: what an exhibit reads and how its series are formed are the bulletin_exhibits seed's
+-- (through int_bulletin__exhibit_keys) and its partner groups'. int_bulletin__series sums them
+-- into the exhibit's series; fct_bulletin_exhibit_downloads lists the downloads each exhibit
+-- used. The total series is the source's own World row (total_from world_row: GTA, ITC) or
+-- the sum of every partner (sum_of_partners: customs, and the MOEA survey's one series).
+-- Groupings beside countries (partner_kind aggregate: European Union, regions, Free Zones)
+-- are never a partner and never summed: they would count their members twice.
 with
 
 vintaged as (
@@ -11,114 +15,90 @@ vintaged as (
 
 ),
 
-editions as (
+exhibit_keys as (
 
-    select * from {{ ref('int_editions') }}
+    select * from {{ ref('int_bulletin__exhibit_keys') }}
 
 ),
 
--- each edition's observations, with the HS code it is built for
+partner_groups as (
+
+    select * from {{ ref('bulletin_exhibit_partner_groups') }}
+
+),
+
+-- each exhibit's observations: its source, flow, product and measure in the edition
 observations as (
 
     select
-        vintaged.*,
-        editions.hs_code,
-        -- groupings beside countries (European Union, regions, trade blocs): never a partner
-        coalesce(vintaged.partner_kind = 'aggregate', false) as is_aggregate
+        vintaged.edition,
+        exhibit_keys.exhibit,
+        exhibit_keys.total_from,
+        exhibit_keys.total_series,
+        exhibit_keys.top_n,
+        vintaged.partner_code,
+        vintaged.partner_name,
+        vintaged.period_grain,
+        vintaged.period_start,
+        vintaged.value,
+        vintaged.is_preliminary,
+        vintaged.source,
+        vintaged.download_date,
+        vintaged.source_file
     from vintaged
-    inner join editions on vintaged.edition = editions.edition
-
-),
-
-products as (
-
-    select * from {{ ref('products') }}
-
-),
-
-figure1 as (
-
-    -- the survey product that corresponds to the HS code (none: no Figure 1)
-    select
-        observations.edition, 'figure1_tw_server_production' as exhibit, 'total' as series,
-        observations.period_grain, observations.period_start, observations.value,
-        observations.is_preliminary,
-        observations.source, observations.download_date, observations.source_file
-    from observations
-    inner join products
+    inner join exhibit_keys
         on
-            observations.product = products.moea_product
-            and observations.hs_code = products.hs_code
+            vintaged.edition = exhibit_keys.edition
+            and vintaged.source = exhibit_keys.source
+            and vintaged.flow = exhibit_keys.flow
+            and vintaged.product = exhibit_keys.product
+            and vintaged.measure = exhibit_keys.measure
+    where not coalesce(vintaged.partner_kind = 'aggregate', false)
+
+),
+
+-- the total series: the source's World row, or every partner summed
+totals as (
+
+    select
+        edition, exhibit, total_series as series,
+        period_grain, period_start, value, is_preliminary,
+        source, download_date, source_file
+    from observations
     where
-        observations.source = 'moea'
-        and observations.measure = '{{ var("moea_measure") }}'
+        (total_from = 'world_row' and partner_code = 'WORLD')
+        or (total_from = 'sum_of_partners' and partner_code is distinct from 'WORLD')
 
 ),
 
-customs_exports as (
-
-    select * from observations
-    -- a grouping (partner_kind aggregate) is no destination and would count its members twice
-    where source = 'customs' and flow = 'export' and product = hs_code and not is_aggregate
-
-),
-
-table1 as (
-
-    -- The bulletin shows China and Hong Kong as one destination.
-    select
-        edition, 'table1_tw_server_exports_by_destination' as exhibit,
-        case when partner_code in ('CN', 'HK') then 'CN+HK' else coalesce(partner_code, partner_name) end
-            as series,
-        period_grain, period_start, value, is_preliminary,
-        source, download_date, source_file
-    from customs_exports
-
-    union all
+-- a series per partner (a partner group's members as one), for an exhibit that shows partners
+partners as (
 
     select
-        edition, 'table1_tw_server_exports_by_destination', 'total',
-        period_grain, period_start, value, is_preliminary,
-        source, download_date, source_file
-    from customs_exports
-
-),
-
-table2 as (
-
-    select
-        edition, 'table2_us_server_imports_by_source' as exhibit,
-        case when partner_code = 'WORLD' then 'total' else coalesce(partner_code, partner_name) end
-            as series,
-        period_grain, period_start, value, is_preliminary,
-        source, download_date, source_file
+        observations.edition,
+        observations.exhibit,
+        coalesce(partner_groups.series, observations.partner_code, observations.partner_name) as series,
+        observations.period_grain,
+        observations.period_start,
+        observations.value,
+        observations.is_preliminary,
+        observations.source,
+        observations.download_date,
+        observations.source_file
     from observations
-    where source = 'gta' and flow = 'import' and product = hs_code and not is_aggregate
-
-),
-
-table3 as (
-
-    select
-        edition, 'table3_major_exporters' as exhibit,
-        case when partner_code = 'WORLD' then 'world' else coalesce(partner_code, partner_name) end
-            as series,
-        period_grain, period_start, value, is_preliminary,
-        source, download_date, source_file
-    from observations
-    where source = 'itc' and product = hs_code and not is_aggregate
+    left join partner_groups
+        on
+            observations.exhibit = partner_groups.exhibit
+            and observations.partner_code = partner_groups.partner_code
+    where observations.top_n > 0 and observations.partner_code is distinct from 'WORLD'
 
 ),
 
 unioned as (
 
-    select * from figure1
+    select * from totals
     union all
-    select * from table1
-    union all
-    select * from table2
-    union all
-    select * from table3
+    select * from partners
 
 )
 

@@ -1,3 +1,4 @@
--- Table 2, the US's server imports by source (Global Trade Atlas): value in 億美元, growth and
--- share of GTA's World, for the total and the five largest sources of the latest column.
-{{ exhibit_mart('table2_us_server_imports_by_source') }}
+-- Table 2, the US's server imports by source (Global Trade Atlas).
+-- The exhibit is defined by its row in seeds/bulletin_exhibits.csv (the one whose mart is
+-- this model); the four exhibit marts are documented once, in _exhibit_marts.yml.
+{{ exhibit_mart() }}

@@ -1,4 +1,4 @@
--- Table 3, the major exporting countries (ITC Trade Map): value in 億美元, growth, share of
--- ITC's World, average growth and change of share, for the world and the four largest exporters of
--- the latest year.
-{{ exhibit_mart('table3_major_exporters') }}
+-- Table 3, the major exporting countries (ITC Trade Map).
+-- The exhibit is defined by its row in seeds/bulletin_exhibits.csv (the one whose mart is
+-- this model); the four exhibit marts are documented once, in _exhibit_marts.yml.
+{{ exhibit_mart() }}
