@@ -20,11 +20,12 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help install fonts run test dev dbt-build dbt-test rebuild lint bench clean
+.PHONY: help install fonts run test test-fast dev dbt-build dbt-test rebuild lint bench clean
 
 help:
 	@echo "make run       install (once) and materialize every asset: raw -> dbt -> published/"
-	@echo "make test      install (once) and run the whole test suite"
+	@echo "make test      install (once) and run the whole test suite (what CI runs)"
+	@echo "make test-fast the quick tests only (no full pipeline run): the edit loop"
 	@echo "make dev       the Dagster UI and daemon on http://127.0.0.1:3000"
 	@echo "make dbt-build dbt build on its own (no Dagster), against the same warehouse, under its lock"
 	@echo "make dbt-test  dbt test on its own, on a copy of the warehouse, under its lock"
@@ -73,6 +74,11 @@ run: fonts $(MANIFEST) $(DAGSTER_HOME_DIR)
 
 test: fonts $(MANIFEST) $(DAGSTER_HOME_DIR)
 	$(VENV)/bin/python -m pytest
+
+# The edit loop: parsers, seeds, dbt unit tests, draft and workbook logic; no full pipeline run
+# (a test that runs one is marked slow, and fails here if it is not).
+test-fast: $(MANIFEST)
+	BULLETIN_FAST_TESTS=1 $(VENV)/bin/python -m pytest -m "not slow" -q
 
 # The instance's settings (one run at a time, through the queue; no telemetry), copied again
 # whenever orchestration/dagster.yaml changes.

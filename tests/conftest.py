@@ -13,3 +13,10 @@ def shipped_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     run = run_pipeline(tmp_path_factory.mktemp("shipped"), SHIPPED_RAW)
     assert run.returncode == 0, f"pipeline failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reads the shared pipeline run is a slow one (make test-fast leaves it out)."""
+    for item in items:
+        if "shipped_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

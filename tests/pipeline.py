@@ -51,8 +51,21 @@ def pipeline_env(raw_dir: Path, warehouse: Path, publish_dir: Path, dagster_home
     return env
 
 
+# `make test-fast` sets this: a test that runs the whole pipeline (or Dagster's webserver) is a
+# slow one, and must say so with @pytest.mark.slow; the fast suite then leaves it out.
+FAST_ONLY = "BULLETIN_FAST_TESTS"
+
+
+def refuse_in_fast_tests(what: str) -> None:
+    if os.environ.get(FAST_ONLY):
+        import pytest
+
+        pytest.fail(f"{what} in the fast suite: mark the test @pytest.mark.slow")
+
+
 def run_pipeline(workdir: Path, raw_dir: Path, *, warehouse: Path | None = None) -> PipelineRun:
     """`python -m orchestration.cli run` (what `make run` calls) in a folder of the test's own."""
+    refuse_in_fast_tests("a full pipeline run")
     workdir.mkdir(parents=True, exist_ok=True)
     warehouse = warehouse or workdir / "warehouse" / "bulletin.duckdb"
     publish_dir = workdir / "published"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .pipeline import compare_cells, printed_cells
+
+# Every test here reads what full pipeline runs made (make test runs them; make test-fast does not).
+pytestmark = pytest.mark.slow
 
 
 def test_all_printed_cells_are_reproduced(shipped_run):

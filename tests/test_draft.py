@@ -23,6 +23,9 @@ EXHIBITS = (
     "table2_us_server_imports_by_source",
     "table3_major_exporters",
 )
+
+# Every test here reads what full pipeline runs made (make test runs them; make test-fast does not).
+pytestmark = pytest.mark.slow
 BULLETIN_TEXT = Path(__file__).parent / "data" / "bulletin-459.txt"
 # 4,267 / 153.9 / 8.1 — a statistic; years (2017年), spans (1-7月, 2018-2023年), counts (近6年)
 # and ranks (第2) are labels, checked separately.

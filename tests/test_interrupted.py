@@ -12,10 +12,14 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from orchestration.publish.files import read_manifest
 
-from .pipeline import PROJECT_ROOT, SHIPPED_RAW, pipeline_env, run_pipeline
+from .pipeline import PROJECT_ROOT, SHIPPED_RAW, pipeline_env, refuse_in_fast_tests, run_pipeline
+
+# Every test here reads what full pipeline runs made (make test runs them; make test-fast does not).
+pytestmark = pytest.mark.slow
 
 
 def _published_hashes(publish_dir: Path) -> dict[str, str]:
@@ -26,6 +30,7 @@ def _published_hashes(publish_dir: Path) -> dict[str, str]:
 
 def kill_a_run_inside_dbt(env: dict[str, str]) -> None:
     """Start `python -m orchestration.cli run` and SIGKILL it, children and all, inside dbt."""
+    refuse_in_fast_tests("a pipeline run")
     proc = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "run"],
         cwd=PROJECT_ROOT, env=env, start_new_session=True,

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .pipeline import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
@@ -19,6 +21,7 @@ def test_ruff():
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
+@pytest.mark.slow  # compiles the dbt project: a minute
 def test_sqlfluff():
     proc = subprocess.run(
         [str(BIN / "sqlfluff"), "lint", "models", "tests", "--nocolor"],

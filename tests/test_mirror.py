@@ -10,6 +10,9 @@ import pytest
 
 from .pipeline import SHIPPED_RAW
 
+# Every test here reads what full pipeline runs made (make test runs them; make test-fast does not).
+pytestmark = pytest.mark.slow
+
 ROC_MONTH = re.compile(r"^(\d+)年(\d+)月")
 
 

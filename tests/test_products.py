@@ -18,6 +18,9 @@ from orchestration.publish import atomic, files, layout
 
 from .scenario import PRODUCT, Scenario, file_hashes, scenario
 
+# Every test here reads what full pipeline runs made (make test runs them; make test-fast does not).
+pytestmark = pytest.mark.slow
+
 TABLE1 = "table1_tw_server_exports_by_destination"
 LEFT_OUT = {"figure1_tw_server_production", "table2_us_server_imports_by_source", "table3_major_exporters"}
 ROC_MONTH = re.compile(r"^(\d+)年(\d+)月")

@@ -13,6 +13,9 @@ from orchestration.publish import files, layout, revisions
 
 from .scenario import LATER_GTA, REVISED_COLUMN, REVISED_FACTOR, SHIPPED_GTA, Scenario, scenario
 
+# Every test here reads what full pipeline runs made (make test runs them; make test-fast does not).
+pytestmark = pytest.mark.slow
+
 TABLE2 = "table2_us_server_imports_by_source"
 YEAR_TO_DATE = "2024-01..08"  # GTA's latest month in the downloads is August 2024
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August")

@@ -16,6 +16,9 @@ import pytest
 
 from .pipeline import compare_cells, copy_shipped_raw, printed_cells, run_pipeline
 
+# Every test here reads what full pipeline runs made (make test runs them; make test-fast does not).
+pytestmark = pytest.mark.slow
+
 GTA_FILE = "GTA_USA_Imports_847150_Monthly.csv"
 LATER = "2024-11-10"
 TAIWAN_AUGUST_REVISED = 1_234_567_890.0

@@ -14,16 +14,26 @@ import pytest
 
 from orchestration.warehouse import locked
 
-from .pipeline import PROJECT_ROOT, SHIPPED_RAW, compare_cells, pipeline_env, printed_cells, run_pipeline
+from .pipeline import (
+    PROJECT_ROOT,
+    SHIPPED_RAW,
+    compare_cells,
+    pipeline_env,
+    printed_cells,
+    refuse_in_fast_tests,
+    run_pipeline,
+)
 
 
 def _cli(args: list[str], env: dict[str, str], timeout: int = 900) -> subprocess.CompletedProcess:
+    refuse_in_fast_tests(f"orchestration.cli {args[0]}")
     return subprocess.run(
         [sys.executable, "-m", "orchestration.cli", *args],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
     )
 
 
+@pytest.mark.slow
 def test_dbt_on_its_own_waits_for_the_warehouse_lock(tmp_path):
     warehouse = tmp_path / "warehouse" / "bulletin.duckdb"
     env = pipeline_env(SHIPPED_RAW, warehouse, tmp_path / "published", tmp_path / "home")

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .pipeline import PROJECT_ROOT, SHIPPED_RAW, pipeline_env
+from .pipeline import PROJECT_ROOT, SHIPPED_RAW, pipeline_env, refuse_in_fast_tests
 from .test_interrupted import kill_a_run_inside_dbt, run_statuses
 
 READY_TIMEOUT = 180
@@ -110,6 +110,7 @@ class Dagster:
     """A `dagster dev` of the test's own, and its GraphQL API."""
 
     def __init__(self, workdir: Path):
+        refuse_in_fast_tests("dagster dev")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.home = home = workdir / "dagster_home"
