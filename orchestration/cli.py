@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import dagster as dg
 
@@ -74,6 +73,7 @@ def dbt(args: list[str]) -> int:
     live file only when dbt succeeded; every other command (``dbt test``, ``dbt ls`` …) works on
     a copy that is thrown away. Either way a killed dbt leaves the live file as it was.
     """
+    from .project import dbt_executable
     from .settings import DBT_PROJECT_DIR, warehouse_path
     from .warehouse import WarehouseDamaged, locked, remove_with_wal, working_copy_from
 
@@ -88,7 +88,7 @@ def dbt(args: list[str]) -> int:
             return 1
         try:
             env = {**os.environ, "BULLETIN_WAREHOUSE": str(copy), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
-            code = subprocess.run([_dbt_executable(), *args], cwd=DBT_PROJECT_DIR, env=env).returncode
+            code = subprocess.run([dbt_executable(), *args], cwd=DBT_PROJECT_DIR, env=env).returncode
             if code == 0 and writes:
                 os.replace(copy, live)
                 print(f"warehouse updated: {live}")
@@ -97,11 +97,6 @@ def dbt(args: list[str]) -> int:
             return code
         finally:
             remove_with_wal(copy)
-
-
-def _dbt_executable() -> str:
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
 
 
 def rebuild() -> int:

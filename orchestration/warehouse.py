@@ -1,11 +1,22 @@
 """The warehouse, written so that a failed run changes nothing.
 
-A run never writes the live DuckDB file. Its first writing step copies the live file to a
-working copy beside it (``.<name>.run-<run id>``) under an exclusive lock; every writing step
-of the run works on that copy; the last one (or the publish asset, which runs last) swaps it
-in with one ``os.replace``. A step that fails, a check that fails (dbt tests run inside the
-dbt step) or a killed process leaves the live file as it was; the orphaned copy is removed by
-the next run.
+A run never writes the live DuckDB file. Which steps write is declared once, on their asset
+(``op_tags=WRITES_WAREHOUSE``); such a step writes inside a block::
+
+    with warehouse.writing(context) as con:   # dbt, from its own process: writing_file()
+        ...
+
+The run's first block copies the live file to a working copy beside it
+(``.<name>.run-<run id>``) under an exclusive lock; every block of the run works on that
+copy, and a block that ends without an error has committed its work to it. The copy replaces
+the live file with one ``os.replace``, once, after the run's last writing step: the publish
+asset, which runs after every other writing step, swaps it in before it switches the
+published files (:meth:`Warehouse.commit`); a run that publishes nothing has it swapped in at
+its end (:meth:`Warehouse.teardown_after_execution`), when none of its steps failed
+(:func:`watch_failures` records a failed step) and the run was not cancelled. A step that fails,
+a check that fails (dbt tests run inside the dbt step) or a cancelled run leaves the live file
+as it was, and the run's copy is removed at its end; a killed process's copy is removed by the
+next run.
 
 The lock (``flock`` on ``<warehouse>.lock``) is held from the first writing step to the swap,
 so two runs, whoever starts them, never write at once: the second waits (up to
@@ -27,9 +38,14 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-# Steps of the run that write the warehouse: the working copy is swapped in after the last one.
+# The op tag that declares a step writes the warehouse: ``@dg.asset(op_tags=WRITES_WAREHOUSE)``.
+WRITES_WAREHOUSE_TAG = "bulletin/writes-warehouse"
+WRITES_WAREHOUSE = {WRITES_WAREHOUSE_TAG: "true"}
+
 # Locks are held per process (one run a process with the in-process executor).
 _held_locks: dict[str, int] = {}
+# Runs of this process in which a writing step failed: their working copy is never swapped in.
+_failed_runs: set[str] = set()
 
 
 class WarehouseLockTimeout(RuntimeError):
@@ -147,23 +163,55 @@ def _remove_orphans(warehouse: Path, keep: Path) -> None:
             remove_with_wal(orphan)
 
 
-def _planned_steps(context: dg.AssetExecutionContext) -> list[str]:
-    run = context.run
-    snapshot = context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
-    return list(snapshot.step_keys_to_execute)
+def discard(copy: Path) -> None:
+    """A working copy that will never be swapped in, with its write-ahead log and temporary file."""
+    remove_with_wal(copy)
+    copy.with_name(copy.name + ".tmp").unlink(missing_ok=True)
 
 
-def _finished_steps(context: dg.AssetExecutionContext) -> set[str]:
-    records = context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
-    return {r.step_key for r in records if r.step_key}
+def swap_in(copy: Path, live: Path) -> None:
+    """The working copy becomes the live warehouse, in one rename (flushed to disk first)."""
+    with open(copy, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(copy, live)
+
+
+def writes_warehouse(asset: dg.AssetsDefinition) -> bool:
+    """Whether the asset's step declares that it writes the warehouse (``op_tags=WRITES_WAREHOUSE``)."""
+    return asset.op.tags.get(WRITES_WAREHOUSE_TAG) == "true"
+
+
+@dg.failure_hook
+def record_failed_step(context: dg.HookContext) -> None:
+    """A step of the run failed (in a writing block, after it in Dagster's own handling of its
+    output, or in a step that does not write): nothing the run wrote is made live."""
+    _failed_runs.add(context.run_id)  # HookContext.run_id: public, not deprecated
+
+
+def watch_failures(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
+    """The assets, each with the hook that records a failure of its step."""
+    return [a.with_hooks({record_failed_step}) for a in assets]
+
+
+def _require_declared(context: dg.AssetExecutionContext) -> None:
+    op = context.op_def
+    if op.tags.get(WRITES_WAREHOUSE_TAG) != "true":
+        raise dg.DagsterInvariantViolationError(
+            f"{op.name} writes the warehouse but its asset does not say so: "
+            "declare it with op_tags=WRITES_WAREHOUSE (orchestration/warehouse.py)"
+        )
+
+
+def _still_running(context: dg.InitResourceContext, run: dg.DagsterRun) -> bool:
+    """False when the run is being cancelled (its steps may have been stopped halfway)."""
+    record = context.instance.get_run_by_id(run.run_id) if context.instance is not None else None
+    return record is not None and record.status == dg.DagsterRunStatus.STARTED
 
 
 class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse, seen through the current run's working copy."""
 
     path: str
-    # Step keys (op names) of the assets that write the warehouse or publish from it.
-    writing_steps: list[str] = []
 
     @property
     def live(self) -> Path:
@@ -172,9 +220,10 @@ class Warehouse(dg.ConfigurableResource):
     def working_copy(self, context: dg.AssetExecutionContext) -> Path:
         """This run's copy of the warehouse, made (under the lock) on first use."""
         live = self.live
-        copy = working_copy_path(live, context.run_id)
+        run_id = context.run.run_id
+        copy = working_copy_path(live, run_id)
         if str(live) not in _held_locks:
-            acquire_lock(live, f"run {context.run_id}")
+            acquire_lock(live, f"run {run_id}")
         if not copy.exists():
             _remove_orphans(live, keep=copy)
             try:
@@ -184,48 +233,76 @@ class Warehouse(dg.ConfigurableResource):
                 raise dg.Failure(description=str(exc), allow_retries=False) from exc
         return copy
 
-    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        """At the run's end: a working copy still there was never swapped in (a step failed, or
-        a check stopped the run): remove it and let the lock go, so a failed run leaves the
-        warehouse folder exactly as it found it."""
-        run = context.dagster_run
-        if run is None:
-            return
-        live = self.live
-        copy = working_copy_path(live, run.run_id)
-        if copy.exists():
-            remove_with_wal(copy)
-            copy.with_name(copy.name + ".tmp").unlink(missing_ok=True)
-        release_lock(live)
+    @contextlib.contextmanager
+    def writing(
+        self, context: dg.AssetExecutionContext, read_only: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the run's working copy for a step that writes (its asset declares
+        ``op_tags=WRITES_WAREHOUSE``). When the block ends without an error, the step's work is
+        committed to the working copy (the connection is closed: DuckDB checkpoints); when it
+        raises, the run's working copy will not be swapped in."""
+        with self.writing_file(context) as copy:
+            con = duckdb.connect(str(copy), read_only=read_only, config=MEMORY)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextlib.contextmanager
+    def writing_file(self, context: dg.AssetExecutionContext) -> Iterator[Path]:
+        """:meth:`writing` for a writer in another process (dbt): the working copy's path, and no
+        connection open in this one (DuckDB lets one process write a file)."""
+        _require_declared(context)
+        copy = self.working_copy(context)
+        try:
+            yield copy
+        except BaseException:
+            _failed_runs.add(context.run.run_id)
+            raise
 
     @contextlib.contextmanager
     def connect(self, context: dg.AssetExecutionContext, read_only: bool = False):
+        """A connection to the run's working copy, for reading what the run wrote."""
         con = duckdb.connect(str(self.working_copy(context)), read_only=read_only, config=MEMORY)
         try:
             yield con
         finally:
             con.close()
 
-    def finish_step(self, context: dg.AssetExecutionContext) -> bool:
-        """After a writing step succeeded: swap the working copy in if no writing step is left.
-
-        Returns True when this call made the run's changes live.
-        """
-        planned = [s for s in _planned_steps(context) if s in self.writing_steps]
-        done = _finished_steps(context) | {context.op.name}
-        remaining = [s for s in planned if s not in done]
-        if remaining:
-            return False
-        self.commit(context)
-        return True
-
     def commit(self, context: dg.AssetExecutionContext) -> None:
-        """Make this run's working copy the live warehouse (one rename) and release the lock."""
+        """Make this run's working copy the live warehouse (one rename) and release the lock.
+
+        Called by the publish asset, the run's last writing step, before it switches the
+        published files; a run that publishes nothing is committed at its end instead."""
+        _require_declared(context)
+        run_id = context.run.run_id
+        if run_id in _failed_runs:
+            raise dg.Failure(description="a writing step of this run failed: nothing it wrote is made live")
         live = self.live
-        copy = working_copy_path(live, context.run_id)
+        copy = working_copy_path(live, run_id)
         if copy.exists():
-            with open(copy, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(copy, live)
+            swap_in(copy, live)
             context.log.info(f"warehouse updated: {live}")
         release_lock(live)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """At the run's end. A working copy still there was not swapped in by the publish asset:
+        if every step succeeded and the run was not cancelled (a run that publishes
+        nothing, e.g. of the ingestion assets alone), it is swapped in now; otherwise (a step
+        failed, a check stopped the run) it is removed, so a failed run leaves the warehouse
+        folder exactly as it found it. The lock is let go either way."""
+        run = context.run
+        if run is None:
+            return
+        live = self.live
+        copy = working_copy_path(live, run.run_id)
+        try:
+            if copy.exists():
+                if run.run_id not in _failed_runs and _still_running(context, run):
+                    swap_in(copy, live)
+                    context.log.info(f"warehouse updated: {live}")
+                else:
+                    discard(copy)
+        finally:
+            _failed_runs.discard(run.run_id)
+            release_lock(live)

@@ -8,14 +8,18 @@ The slow tests here run the real thing in subprocesses, as users do (`make run`'
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import inspect
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -25,15 +29,26 @@ from dagster._utils.schedules import cron_string_iterator
 
 from orchestration import automation
 from orchestration.assets.dbt import describe_test
+from orchestration.assets.dbt_invocation import (
+    BulletinDbtCliResource,
+    dbt_build_args,
+    dbt_env,
+    dbt_resource,
+    partial_parse_key,
+    stable_dbt_path,
+    target_folder_name,
+)
+from orchestration.assets.ingest import ingest_assets
 from orchestration.definitions import defs
 from orchestration.ingest.loader import PARSERS, load_source
-from orchestration.project import (
-    BulletinDbtCliResource,
-    dbt_project,
-    dbt_resource,
-    ensure_manifest,
-    manifest_is_current,
-    stable_dbt_path,
+from orchestration.project import dbt_project, manifest_is_current, prepare_manifest
+from orchestration.warehouse import (
+    WRITES_WAREHOUSE,
+    Warehouse,
+    lock_path,
+    record_failed_step,
+    watch_failures,
+    writes_warehouse,
 )
 
 from .pipeline import PROJECT_ROOT, SHIPPED_RAW, copy_shipped_raw, pipeline_env, run_pipeline
@@ -156,6 +171,10 @@ def test_the_dbt_step_starts_dbt_without_dbt_version_or_an_adapter(monkeypatch):
 
     source = inspect.getsource(dbt_resource_module.DbtCliResource.cli)
     assert "self._cli_version" in source and "self._initialize_dbt_core_adapter(" in source
+    # dbt's environment is a copy of os.environ taken when cli() starts it, and cli() takes no
+    # env of its own (BulletinDbtCliResource.cli; when it does, pass the env to it instead)
+    assert "os.environ.copy()" in source
+    assert "env" not in inspect.signature(dbt_resource_module.DbtCliResource.cli).parameters
 
     def no_process(*args, **kwargs):
         raise AssertionError(f"a process was started: {args}")
@@ -177,7 +196,7 @@ def test_a_current_manifest_is_not_parsed_again(monkeypatch):
         raise AssertionError("dbt parse ran although the manifest is current")
 
     monkeypatch.setattr(subprocess, "run", no_parse)
-    ensure_manifest(dbt_project)
+    prepare_manifest(dbt_project)
 
 
 def _write_without_checkpoint(path: Path, sql: str) -> None:
@@ -202,6 +221,70 @@ def test_dbt_sees_the_working_copy_under_one_name_and_duckdb_resolves_it(tmp_pat
     assert not os.path.lexists(link)
     with duckdb.connect(str(copy), read_only=True) as con:
         assert con.execute("select x from t").fetchall() == [(42,)]
+
+
+def test_the_dbt_command_is_built_from_small_pure_parts():
+    assert dbt_build_args() == ["build", "--full-refresh"]
+    assert dbt_build_args({"hs_code": "847180"}) == ["build", "--full-refresh", "--vars", '{"hs_code": "847180"}']
+    link = Path("/w/.bulletin.duckdb.dbt")
+    assert dbt_env(link) == {"BULLETIN_WAREHOUSE": str(link)}
+    assert target_folder_name("bulletin_dbt_assets", "0123456789abcdef", "abc1234") == (
+        "bulletin_dbt_assets-01234567-abc1234"
+    )
+    key = partial_parse_key(link, ["build"])
+    assert key == partial_parse_key(link, ["build"])
+    assert key != partial_parse_key(link, ["build", "--vars", "{}"]) != partial_parse_key(Path("/x"), ["build"])
+
+
+def test_dbt_gets_the_working_copy_in_its_environment_and_ours_stays_as_it_was(monkeypatch):
+    from dagster_dbt import DbtCliResource
+
+    seen = {}
+
+    def started(self, args, **kwargs):  # dagster-dbt's cli, which starts dbt with os.environ
+        seen["BULLETIN_WAREHOUSE"] = os.environ.get("BULLETIN_WAREHOUSE")
+        seen["kwargs"] = kwargs
+        return "invocation"
+
+    monkeypatch.setattr(DbtCliResource, "cli", started)
+    monkeypatch.setenv("BULLETIN_WAREHOUSE", "/live/bulletin.duckdb")
+    link = Path("/live/.bulletin.duckdb.dbt")
+    assert dbt_resource().cli(["build"], target_path=Path("/t"), env=dbt_env(link)) == "invocation"
+    assert seen == {"BULLETIN_WAREHOUSE": str(link), "kwargs": {"target_path": Path("/t")}}
+    assert os.environ["BULLETIN_WAREHOUSE"] == "/live/bulletin.duckdb"
+
+
+def test_a_dbt_file_added_renamed_or_removed_since_the_parse_makes_the_manifest_stale(tmp_path):
+    """A model missing from the manifest would fail the run (its dbt node unknown to Dagster):
+    the manifest is parsed again first. `mv` keeps a file's time; its folder's changes."""
+    project = SimpleNamespace(project_dir=tmp_path, manifest_path=tmp_path / "target" / "manifest.json")
+    folder = tmp_path / "models" / "marts"
+    folder.mkdir(parents=True)
+    (tmp_path / "dbt_project.yml").write_text("name: x\n")
+    (folder / "a.sql").write_text("select 1")
+    (folder / "c.sql").write_text("select 3")
+
+    def parsed_now():
+        past = time.time() - 100
+        for path in (tmp_path / "dbt_project.yml", *folder.iterdir(), folder, folder.parent):
+            os.utime(path, (past, past))
+        project.manifest_path.parent.mkdir(exist_ok=True)
+        project.manifest_path.write_text("{}")
+        os.utime(project.manifest_path, (past + 50, past + 50))  # parsed a while ago
+        assert manifest_is_current(project)
+
+    parsed_now()
+    (folder / "a.sql").rename(folder / "b.sql")
+    assert (folder / "b.sql").stat().st_mtime < project.manifest_path.stat().st_mtime
+    assert not manifest_is_current(project)
+    parsed_now()
+    (folder / "c.sql").unlink()
+    assert not manifest_is_current(project)
+    parsed_now()
+    (folder / "d.sql").write_text("select 4")
+    assert not manifest_is_current(project)
+    project.manifest_path.unlink()
+    assert not manifest_is_current(project)
 
 
 # --- schedule ------------------------------------------------------------------------------
@@ -306,6 +389,159 @@ def test_the_sensor_waits_until_a_download_is_completely_copied(tmp_path, monkey
     monkeypatch.setattr(automation, "SETTLE_SECONDS", 0)
     ready = _tick(waiting.cursor)
     assert [r.tags["bulletin/downloads"] for r in ready.run_requests] == ["itc/2025-06-01"]
+
+
+# --- explicit writes -----------------------------------------------------------------------
+
+
+def test_the_steps_that_write_are_declared_on_their_assets_and_publish_runs_after_them_all():
+    graph = _asset_graph()
+    writers = {a.op.name: a for a in defs.assets if writes_warehouse(a)}
+    assert set(writers) == {*(a.op.name for a in ingest_assets), "bulletin_dbt_assets", "published_bulletin"}
+    # a failed step, any step, keeps the run's writes from being made live
+    assert all(record_failed_step in a.hook_defs for a in defs.assets)
+    # the publish asset makes the run's writes live: every other writing step comes before it
+    upstream = dg.AssetSelection.assets("published_bulletin").upstream().resolve(graph)
+    for name, asset in writers.items():
+        if name != "published_bulletin":
+            assert set(asset.keys) & upstream, f"{name} writes the warehouse but may run after the publish asset"
+
+
+def test_our_code_uses_no_deprecated_or_private_dagster_api():
+    """`context.run_id`, `context.op` ... are deprecated in Dagster 1.13 (context.run.run_id,
+    context.op_def); `dagster._…` modules are private."""
+    deprecated = re.compile(
+        r"context\.(run_id|op\b|op_handle|node_handle|op_config|dagster_run|run_tags|has_tag|get_tag|"
+        r"run_config|get_op_execution_context|get_mapping_key|selected_output_names)|dagster\._"
+    )
+    found = [
+        f"{path.relative_to(PROJECT_ROOT)}:{n}: {line.strip()}"
+        for path in [*(PROJECT_ROOT / "orchestration").rglob("*.py"), PROJECT_ROOT / "orchestration" / "dagster.yaml"]
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if deprecated.search(line) and "HookContext.run_id: public" not in line
+    ]
+    assert found == []
+
+
+def _writer(name: str, sql: str, *, fail: str | None = None, declared: bool = True, deps=()):
+    """An asset that writes ``sql`` in the warehouse; ``fail``: "inside" its block, or "after"
+    it (in Dagster's handling of its output)."""
+
+    @dg.asset(
+        name=name, deps=list(deps), op_tags=WRITES_WAREHOUSE if declared else None, required_resource_keys={"warehouse"}
+    )
+    def _asset(context):
+        warehouse = context.resources.warehouse
+        with warehouse.writing(context) as con:
+            con.execute(sql)
+            if fail == "inside":
+                raise dg.Failure(description="a step fails")
+        if fail == "after":
+            return dg.Output(None, output_name="no_such_output")
+        return None
+
+    return _asset
+
+
+def _committer(name: str, deps, seen: dict):
+    """Like the publish asset: reads the run's copy, makes it live, then does what needs it live."""
+
+    @dg.asset(name=name, deps=list(deps), op_tags=WRITES_WAREHOUSE, required_resource_keys={"warehouse"})
+    def _asset(context):
+        warehouse = context.resources.warehouse
+        with warehouse.connect(context, read_only=True) as con:
+            seen["read"] = con.execute("select count(*) from b").fetchone()[0]
+        warehouse.commit(context)
+        with duckdb.connect(str(warehouse.live), read_only=True) as con:
+            seen["live"] = con.execute("select count(*) from b").fetchone()[0]
+
+    return _asset
+
+
+def _materialize_in_process(live: Path, assets) -> tuple[bool, list[str]]:
+    with warnings.catch_warnings(record=True) as caught, dg.DagsterInstance.ephemeral() as instance:
+        warnings.simplefilter("always")
+        result = dg.materialize(
+            watch_failures(assets),
+            resources={"warehouse": Warehouse(path=str(live))},
+            instance=instance,
+            raise_on_error=False,
+        )
+    ours = str(PROJECT_ROOT / "orchestration")
+    ours_warned = [
+        f"{w.filename}:{w.lineno}: {w.message}"
+        for w in caught
+        if w.filename.startswith(ours) and issubclass(w.category, DeprecationWarning | FutureWarning)
+    ]
+    return result.success, ours_warned
+
+
+def _folder(live: Path) -> dict[str, str]:
+    """The warehouse folder, each file by content (the lock file aside: it names its last holder)."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in live.parent.iterdir()
+        if p.is_file() and p != lock_path(live)
+    }
+
+
+def _lock_is_free(live: Path) -> bool:
+    fd = os.open(lock_path(live), os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def live(tmp_path) -> Path:
+    live = tmp_path / "warehouse" / "bulletin.duckdb"
+    live.parent.mkdir()
+    with duckdb.connect(str(live)) as con:
+        con.execute("create table before as select 1 as x")
+    return live
+
+
+def test_a_run_that_publishes_nothing_makes_its_writes_live_at_its_end(live):
+    a = _writer("a", "create table a as select 1 as x")
+    b = _writer("b", "create table b as select * from a", deps=[a])
+    success, warned = _materialize_in_process(live, [a, b])
+    assert success and warned == []
+    with duckdb.connect(str(live), read_only=True) as con:
+        assert con.execute("select count(*) from a join b using (x) join before using (x)").fetchone() == (1,)
+    assert sorted(_folder(live)) == ["bulletin.duckdb"] and _lock_is_free(live)
+
+
+def test_the_last_writing_step_can_make_the_writes_live_itself(live):
+    seen: dict = {}
+    a = _writer("a", "create table a as select 1 as x")
+    b = _writer("b", "create table b as select * from a", deps=[a])
+    success, warned = _materialize_in_process(live, [a, b, _committer("publish", [b], seen)])
+    assert success and warned == []
+    assert seen == {"read": 1, "live": 1}
+    assert sorted(_folder(live)) == ["bulletin.duckdb"] and _lock_is_free(live)
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        _writer("b", "create table b as select * from a", fail="inside"),
+        _writer("b", "create table b as select * from a", fail="after"),
+        _writer("b", "create table b as select * from a", declared=False),
+    ],
+    ids=["fails-in-its-block", "fails-after-its-block", "writes-without-saying-so"],
+)
+def test_a_failed_run_leaves_the_warehouse_folder_exactly_as_it_found_it(live, second):
+    a = _writer("a", "create table a as select 1 as x")
+    before = _folder(live)
+    seen: dict = {}
+    success, warned = _materialize_in_process(live, [a, second, _committer("publish", [a, second.key], seen)])
+    assert not success and warned == []
+    assert seen == {}, "the publish step ran after a failed writing step"
+    assert _folder(live) == before and _lock_is_free(live)
 
 
 # --- the warehouse lock --------------------------------------------------------------------

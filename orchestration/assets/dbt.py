@@ -5,13 +5,20 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
-from dagster_dbt.errors import DagsterDbtCliRuntimeError
+from dagster_dbt import DagsterDbtCliRuntimeError, DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
-from ..project import dbt_build_args, dbt_project, dbt_target_path, dbt_vars, stable_dbt_path, warehouse_env
+from ..project import dbt_project, prepare_manifest
 from ..settings import DEFAULT_HS_CODE, check_hs_code
 from ..settings import hs_code as settings_hs_code
-from ..warehouse import Warehouse
+from ..warehouse import WRITES_WAREHOUSE, Warehouse
+from .dbt_invocation import (
+    BulletinDbtCliResource,
+    dbt_build_args,
+    dbt_env,
+    dbt_target_path,
+    dbt_vars,
+    stable_dbt_path,
+)
 from .dbt_metadata import dbt_failure_summary, marts_metadata
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
@@ -123,15 +130,20 @@ def _event_asset_key(context: dg.AssetExecutionContext, event: Any) -> dg.AssetK
     return getattr(event, "asset_key", None)
 
 
+# The assets are made from the manifest: parsed again first if a dbt file changed since.
+prepare_manifest(dbt_project)
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=BulletinTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
+    op_tags=WRITES_WAREHOUSE,
 )
 def bulletin_dbt_assets(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse, config: DbtRunConfig
+    context: dg.AssetExecutionContext, dbt: BulletinDbtCliResource, warehouse: Warehouse, config: DbtRunConfig
 ) -> Iterator[Any]:
     """dbt build in this run's working copy; its tests run inside it, so a failed test fails
     this step (and dbt skips everything downstream of it) and the live warehouse is never touched.
@@ -154,10 +166,12 @@ def bulletin_dbt_assets(
     args = dbt_build_args(vars_)
     marts = {key for key, group in context.assets_def.group_names_by_key.items() if group == "marts"}
     held: list[Any] = []
-    copy = warehouse.working_copy(context)
-    with stable_dbt_path(warehouse.live, copy) as dbt_path, warehouse_env(dbt_path):
-        with dbt_target_path(context, dbt_path, args) as target_path:
-            invocation = dbt.cli(args, context=context, target_path=target_path)
+    with warehouse.writing_file(context) as copy:
+        with (
+            stable_dbt_path(warehouse.live, copy) as dbt_path,
+            dbt_target_path(context.op_def.name, context.run.run_id, dbt_path, args) as target_path,
+        ):
+            invocation = dbt.cli(args, context=context, target_path=target_path, env=dbt_env(dbt_path))
             try:
                 for event in invocation.stream():
                     if _event_asset_key(context, event) in marts:
@@ -168,13 +182,12 @@ def bulletin_dbt_assets(
                 yield from (e for e in held if not isinstance(e, dg.Output))
                 summary = dbt_failure_summary(context, warehouse, invocation)
                 raise dg.Failure(description=summary, allow_retries=False) from exc
-    try:
-        extra = marts_metadata(context, warehouse, invocation.manifest, held)
-    except Exception as exc:  # noqa: BLE001 - metadata is a view on the data, never a reason to fail
-        context.log.warning(f"could not read the marts' metadata: {exc!r}")
-        extra = {}
-    for event in held:
-        if isinstance(event, dg.Output) and event.output_name in extra:
-            event = event.with_metadata({**event.metadata, **extra[event.output_name]})
-        yield event
-    warehouse.finish_step(context)
+        try:
+            extra = marts_metadata(context, warehouse, invocation.manifest, held)
+        except Exception as exc:  # noqa: BLE001 - metadata is a view on the data, never a reason to fail
+            context.log.warning(f"could not read the marts' metadata: {exc!r}")
+            extra = {}
+        for event in held:
+            if isinstance(event, dg.Output) and event.output_name in extra:
+                event = event.with_metadata({**event.metadata, **extra[event.output_name]})
+            yield event

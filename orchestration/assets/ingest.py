@@ -7,7 +7,7 @@ from ..ingest.files import IngestError
 from ..ingest.loader import load_source
 from ..ingest.sources import SPECS
 from ..settings import raw_dir
-from ..warehouse import Warehouse
+from ..warehouse import WRITES_WAREHOUSE, Warehouse
 
 
 def build_ingest_asset(source: str) -> dg.AssetsDefinition:
@@ -18,14 +18,14 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
         group_name="ingest",
         description=f"{spec.asset_description} Every download in raw/{source}/<date>/ into {spec.raw_table}.",
         kinds={"duckdb", "python"},
+        op_tags=WRITES_WAREHOUSE,
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         try:
-            with warehouse.connect(context) as con:
+            with warehouse.writing(context) as con:
                 result = load_source(con, source, raw_dir())
         except IngestError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
-        warehouse.finish_step(context)
         for name in result.ignored:
             context.log.warning(f"{name}: not a {source} data file; ignored")
         return dg.MaterializeResult(

@@ -14,33 +14,17 @@ from ..publish import PublicationError, atomic, expected_files, files, marts, pu
 from ..publish.layout import CELLS_MART, EXHIBIT_MARTS, MANIFEST, MIRROR_MART
 from ..publish.unmapped import UNMAPPED_MART
 from ..settings import DEFAULT_HS_CODE, check_hs_code, publish_dir
-from ..warehouse import Warehouse
+from ..warehouse import WRITES_WAREHOUSE, Warehouse
 from .dbt import bulletin_dbt_assets
-from .ingest import ingest_assets
 
-# The marts it publishes, and what the manifest's lineage reads: the vintaged observations
-# (each source's latest month, its download, preliminary months), the raw tables and the seed
-# of exhibit titles.
+# The marts it publishes ...
 MART_DEPS = [
     get_asset_key_for_model([bulletin_dbt_assets], m)
     for m in (CELLS_MART, *EXHIBIT_MARTS.values(), MIRROR_MART, marts.EXHIBIT_DOWNLOADS_MART, UNMAPPED_MART)
 ]
-# ... and the revisions (revisions.csv), the exhibits' series (preliminary months), the
-# edition's product and the products seed (its name).
-LINEAGE_DEPS = [
-    *(
-        get_asset_key_for_model([bulletin_dbt_assets], m)
-        for m in (
-            "int_observations__vintaged",
-            "int_observations__revisions",
-            "int_bulletin__series",
-            "int_editions",
-            "bulletin_exhibits",
-            "products",
-        )
-    ),
-    *(key for asset in ingest_assets for key in asset.keys),
-]
+# ... and the marts it reads besides (it reads nothing but marts): the exhibits, periods and
+# product, each source's lineage (raw tables included), the revisions, the accepted values.
+LINEAGE_DEPS = [get_asset_key_for_model([bulletin_dbt_assets], m) for m in marts.LINEAGE_MARTS]
 
 
 class PublishConfig(dg.Config):
@@ -59,9 +43,10 @@ def _iso(timestamp: float | None) -> str | None:
 
 def run_info(context: dg.AssetExecutionContext) -> dict:
     """When and by which run the publication was made: the manifest's only varying part."""
-    record = context.instance.get_run_record_by_id(context.run_id)
+    run_id = context.run.run_id
+    record = context.instance.get_run_record_by_id(run_id)
     return {
-        "run_id": context.run_id,
+        "run_id": run_id,
         "job": context.job_name,
         "started_at": _iso(record.start_time if record else None),
         "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -74,6 +59,9 @@ def run_info(context: dg.AssetExecutionContext) -> dict:
     description="The bulletin as files (CSV, Parquet, xlsx, png, manifest.json) in BULLETIN_PUBLISH_DIR.",
     kinds={"python", "excel", "parquet"},
     deps=[*MART_DEPS, *LINEAGE_DEPS],
+    # It runs after every other step that writes the warehouse (it depends on all of them),
+    # and makes the run's writes live before it switches the published files.
+    op_tags=WRITES_WAREHOUSE,
 )
 def published_bulletin(
     context: dg.AssetExecutionContext, warehouse: Warehouse, config: PublishConfig
@@ -81,7 +69,7 @@ def published_bulletin(
     base = publish_dir()
     base.parent.mkdir(parents=True, exist_ok=True)
     # The new version folder is written completely (and checked) while the readers still see
-    # the previous publication; the warehouse is swapped in, then the publication.
+    # the previous publication; the run's warehouse is swapped in, then the publication.
     try:
         wanted = check_hs_code(config.hs_code) if config.hs_code else None
     except ValueError as exc:
@@ -100,13 +88,13 @@ def published_bulletin(
                 con,
                 target,
                 run_info(context),
-                context.run_id,
+                context.run.run_id,
                 progress=lambda n: context.log.debug(f"wrote {n}"),
             )
     except PublicationError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     try:
-        warehouse.finish_step(context)
+        warehouse.commit(context)
     except BaseException:
         atomic.discard(version)
         raise
