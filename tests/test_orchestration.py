@@ -199,6 +199,22 @@ def test_a_current_manifest_is_not_parsed_again(monkeypatch):
     prepare_manifest(dbt_project)
 
 
+def test_the_definitions_prepare_the_manifest_before_they_read_it(monkeypatch):
+    """Whoever loads the definitions (a run's process, `dagster dev`, a test) gets assets made
+    from a manifest of the dbt files as they are, not only `make`."""
+    import importlib
+
+    import orchestration.assets.dbt as dbt_assets_module
+    import orchestration.project as project_module
+
+    prepared = []
+    monkeypatch.setattr(project_module, "prepare_manifest", lambda project: prepared.append(project))
+    importlib.reload(dbt_assets_module)
+    assert prepared == [dbt_project]
+    monkeypatch.undo()
+    importlib.reload(dbt_assets_module)  # as the other tests import it (the manifest is current)
+
+
 def _write_without_checkpoint(path: Path, sql: str) -> None:
     """Write through DuckDB and die without closing it: the write stays in the ``.wal`` file."""
     code = f"import duckdb, os; c = duckdb.connect({str(path)!r}); c.execute({sql!r}); os._exit(0)"
