@@ -10,7 +10,7 @@ import os
 import shutil
 import struct
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -19,7 +19,7 @@ import pytest
 
 from orchestration import publish
 from orchestration.publish import atomic, chart, files, layout, marts, workbook
-from orchestration.publish.layout import LAYOUTS, period_header
+from orchestration.publish.layout import LAYOUTS, Period, period_header
 
 from .pipeline import PRINTED_CELLS, SHIPPED_RAW, run_pipeline
 
@@ -81,6 +81,15 @@ def mart_cells(shipped_run) -> dict[tuple[str, str, str, str], tuple[float, int]
         " from marts.fct_bulletin_cells"
     )
     return {tuple(r[:4]): (r[4], r[5], r[6]) for r in rows}
+
+
+@pytest.fixture(scope="module")
+def mart_periods(shipped_run) -> dict[str, Period]:
+    """Every period code of the cells, typed as the cells mart types it."""
+    rows = shipped_run.query(
+        "select distinct period, period_kind, period_start, period_end from marts.fct_bulletin_cells"
+    )
+    return {r[0]: Period(*r) for r in rows}
 
 
 # ---------------------------------------------------------------- the publication's files
@@ -287,15 +296,19 @@ def test_workbook_period_headers_blocks_and_row_labels(book):
     assert read_sheet(book["圖1"])["foot"] == ["資料來源：經濟部統計處「工業產銷存動態調查」"]
 
 
-def test_workbook_numbers_are_the_marts_numbers_with_their_formats(book, mart_cells):
+def test_workbook_numbers_are_the_marts_numbers_with_their_formats(book, mart_cells, mart_periods):
     checked = 0
     for exhibit, exhibit_layout in LAYOUTS.items():
         sheet = read_sheet(book[exhibit_layout.sheet])
         measure_of = {b.label: b.measure for b in exhibit_layout.blocks}
         span = exhibit_layout.span_measure
-        columns = {period_header(p): (None, p) for (t, m, _, p) in mart_cells if t == exhibit and m != span}
+        columns = {
+            period_header(mart_periods[p]): (None, p) for (t, m, _, p) in mart_cells if t == exhibit and m != span
+        }
         columns |= {
-            period_header(p, span): (span, p) for (t, m, _, p) in mart_cells if t == exhibit and m == span
+            period_header(mart_periods[p], span): (span, p)
+            for (t, m, _, p) in mart_cells
+            if t == exhibit and m == span
         }
         preliminary = {p for (t, m, _, p), (_, _, prelim) in mart_cells.items() if t == exhibit and prelim}
         for (block, label, header), cell in sheet["numbers"].items():
@@ -336,12 +349,15 @@ def test_workbook_mirror_sheet_holds_the_mirror_mart(book, shipped_run):
     header = [c.value for c in rows[1]]
     assert header[0] == "期間" and all("億美元" in h for h in header[1:4]) and "(%)" in header[4]
     mart = shipped_run.query(
-        "select period, tw_reported_exports_usd, us_reported_imports_usd, gap_usd, gap_pct, is_preliminary"
-        f" from marts.{layout.MIRROR_MART} order by period_order"
+        "select period, tw_reported_exports_usd, us_reported_imports_usd, gap_usd, gap_pct, is_preliminary,"
+        " periods.period_kind, periods.period_start, periods.period_end"
+        f" from marts.{layout.MIRROR_MART} inner join marts.{marts.PERIODS_MART} as periods using (period)"
+        " order by period_order"
     )
     assert len(mart) == 8
-    for row, (period, tw, us, gap, pct, preliminary) in zip(rows[2:], mart, strict=False):
-        assert row[0].value == period_header(period) + (layout.PRELIMINARY_MARK if preliminary else "")
+    for row, (period, tw, us, gap, pct, preliminary, *typed) in zip(rows[2:], mart, strict=False):
+        header = period_header(Period(period, *typed))
+        assert row[0].value == header + (layout.PRELIMINARY_MARK if preliminary else "")
         for cell, usd in zip(row[1:4], (tw, us, gap), strict=True):
             assert cell.value == pytest.approx(usd / 1e8, rel=1e-12)
             assert cell.number_format == "0.00"
@@ -424,10 +440,14 @@ def test_figure1_falls_back_to_english_without_a_cjk_font(con, monkeypatch):
 @pytest.mark.parametrize(
     ("period", "measure", "header"),
     [
-        ("2017", None, "2017年"),
-        ("2024-01..09", None, "2024年 1-9月"),
-        ("2024-01..12", None, "2024年 1-12月"),
-        ("2018..2023", "avg_growth_pct", "2018至2023年 平均成長率(%)"),
+        (Period("2017", "year", date(2017, 1, 1), date(2017, 12, 31)), None, "2017年"),
+        (Period("2024-01..09", "ytd", date(2024, 1, 1), date(2024, 9, 30)), None, "2024年 1-9月"),
+        (Period("2024-01..12", "ytd", date(2024, 1, 1), date(2024, 12, 31)), None, "2024年 1-12月"),
+        (
+            Period("2018..2023", "span", date(2018, 1, 1), date(2023, 12, 31)),
+            "avg_growth_pct",
+            "2018至2023年 平均成長率(%)",
+        ),
     ],
 )
 def test_period_headers(period, measure, header):

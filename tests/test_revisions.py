@@ -107,14 +107,26 @@ def test_the_draft_and_manifest_state_the_revisions(runs):
 @pytest.mark.parametrize(
     ("measure", "period", "ranges"),
     [
-        ("value", "2023", [(date(2023, 1, 1), date(2023, 12, 31))]),
-        ("share_pct", "2024-01..08", [(date(2024, 1, 1), date(2024, 8, 31))]),
+        (
+            "value",
+            layout.Period("2023", "year", date(2023, 1, 1), date(2023, 12, 31)),
+            [(date(2023, 1, 1), date(2023, 12, 31))],
+        ),
+        (
+            "share_pct",
+            layout.Period("2024-01..08", "ytd", date(2024, 1, 1), date(2024, 8, 31)),
+            [(date(2024, 1, 1), date(2024, 8, 31))],
+        ),
         (
             "yoy_pct",
-            "2024-01..02",
+            layout.Period("2024-01..02", "ytd", date(2024, 1, 1), date(2024, 2, 29)),
             [(date(2024, 1, 1), date(2024, 2, 29)), (date(2023, 1, 1), date(2023, 2, 28))],
         ),
-        ("avg_growth_pct", "2018..2023", [(date(2017, 1, 1), date(2023, 12, 31))]),
+        (
+            "avg_growth_pct",
+            layout.Period("2018..2023", "span", date(2018, 1, 1), date(2023, 12, 31)),
+            [(date(2017, 1, 1), date(2023, 12, 31))],
+        ),
     ],
 )
 def test_a_cell_depends_on_its_period_and_for_growth_the_year_before(measure, period, ranges):

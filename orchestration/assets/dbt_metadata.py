@@ -4,8 +4,10 @@ and, when `dbt build` fails, what failed, in words.
 Each exhibit mart gets its row count, the exhibit's title and source, the source's latest
 month and the download the current edition used, how many values later downloads revised,
 and a preview of the exhibit as printed (a markdown table). The cells mart gets the same per
-source. Reading is best effort: a query that fails (a model renamed, a column gone) leaves that
-item out and logs a warning; it never fails the step.
+source. All of it is read from marts: the exhibits (``dim_bulletin_exhibits``) and each
+source's lineage (``fct_bulletin_source_lineage``). Reading is best effort: a query that fails
+(a model renamed, a column gone) leaves that item out and logs a warning; it never fails the
+step.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from ..publish.marts import EXHIBITS_MART, SOURCE_LINEAGE_MART, period_label
 from ..warehouse import Warehouse
 
 MEASURE_LABELS = {
@@ -27,22 +30,17 @@ MEASURE_LABELS = {
     "share_change_pp": "share change (pp)",
 }
 
-_SOURCES_SQL = """
-    with vintaged as (
-        select source, max(download_date) as download_date, max(period_start) as latest_period
-        from intermediate.int_observations__vintaged
-        where edition = 'current'
-        group by source
-    ),
-    revisions as (
-        select source, count(*) as revisions
-        from intermediate.int_observations__revisions
-        group by source
-    )
-    select vintaged.source, vintaged.latest_period, vintaged.download_date,
-           coalesce(revisions.revisions, 0)
-    from vintaged left join revisions using (source)
-    order by vintaged.source
+# Per source: its latest period (and grain), the download that gave it, the values revised.
+_SOURCES_SQL = f"""
+    select source, latest_period_start, period_grain, download_date, revised_values
+    from marts.{SOURCE_LINEAGE_MART}
+    order by source
+"""
+# Per exhibit: its title, source, unit, latest period (and grain).
+_EXHIBITS_SQL = f"""
+    select exhibit, title_zh, source, value_unit, latest_period, period_grain
+    from marts.{EXHIBITS_MART}
+    order by exhibit_order
 """
 
 
@@ -50,11 +48,9 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _month(value: Any, source: str) -> str | None:
-    if value is None:
-        return None
-    text = str(value)
-    return text[:4] if source == "itc" else text[:7]
+def _period(start: Any, grain: str | None) -> str | None:
+    """A latest period as the metadata shows it: 2024-09, or 2023 for a year."""
+    return None if start is None else period_label(start, grain or "month")
 
 
 def _format(value: float | None, decimals: int | None) -> str:
@@ -133,13 +129,15 @@ def _mart_metadata(
             tables = [r[0] for r in con.execute(sql).fetchall()]
     known = [t for t in tables if t in exhibits]
     if len(tables) == 1 and known:
-        title, source, unit, latest = exhibits[known[0]]
+        title, source, unit, latest, grain = exhibits[known[0]]
         metadata["exhibit"] = title
         metadata["source"] = source
         metadata["value_unit"] = unit
         if source in sources:
-            latest_period, download_date, revisions = sources[source]
-            metadata["latest_month"] = _month(latest or latest_period, source)
+            latest_period, source_grain, download_date, revisions = sources[source]
+            metadata["latest_month"] = (
+                _period(latest, grain) if latest is not None else _period(latest_period, source_grain)
+            )
             metadata["download_date_used"] = str(download_date)
             metadata["revisions"] = int(revisions)
         with reader.item(f"the preview of {relation}"):
@@ -150,9 +148,10 @@ def _mart_metadata(
             metadata["cells_per_exhibit"] = dg.MetadataValue.json({t: n for t, n in counts})
         rows = []
         for table in known:
-            title, source, _, latest = exhibits[table]
-            latest_period, download_date, revisions = sources.get(source, (None, None, None))
-            rows.append([source, title, _month(latest or latest_period, source), download_date, revisions])
+            title, source, _, latest, grain = exhibits[table]
+            latest_period, source_grain, download_date, revisions = sources.get(source, (None, None, None, None))
+            shown = _period(latest, grain) if latest is not None else _period(latest_period, source_grain)
+            rows.append([source, title, shown, download_date, revisions])
         metadata["sources"] = dg.MetadataValue.md(
             markdown_table(["source", "exhibit", "latest month", "download used", "revisions"], rows)
         )
@@ -180,18 +179,7 @@ def marts_metadata(
             sources = {r[0]: r[1:] for r in con.execute(_SOURCES_SQL).fetchall()}
         exhibits: dict[str, tuple] = {}
         with reader.item("the exhibits"):
-            exhibits = {
-                r[0]: r[1:]
-                for r in con.execute(
-                    """
-                    select e.exhibit, e.title_zh, e.source, e.value_unit, max(p.latest_period)
-                    from reference.bulletin_exhibits as e
-                    left join intermediate.int_bulletin__periods as p
-                        on p.exhibit = e.exhibit and p.edition = 'current'
-                    group by all
-                    """
-                ).fetchall()
-            }
+            exhibits = {r[0]: r[1:] for r in con.execute(_EXHIBITS_SQL).fetchall()}
         for output in outputs:
             unique_id = output.metadata.get("unique_id")
             unique_id = getattr(unique_id, "value", unique_id)

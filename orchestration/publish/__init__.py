@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -61,6 +61,8 @@ __all__ = [
 ]
 
 FIGURE_EXHIBIT = next(code for code, layout in LAYOUTS.items() if layout.is_figure)
+# The workbook's date when the edition uses no download of the product.
+NO_DATA_DATE = date(1980, 1, 1)
 
 
 def expected_files(exhibits: list[str] | None = None) -> list[str]:
@@ -129,7 +131,8 @@ def write_publication(
         code: for_product(layout, product.hs_code, product.is_default)
         for code, layout in LAYOUTS.items()
     }
-    cells = {e.code: marts.exhibit_cells(con, e.code) for e in exhibits}
+    every_cell = marts.cells(con)
+    cells = {e.code: [c for c in every_cell if c.table == e.code] for e in exhibits}
     tables: dict[str, dict] = {}
 
     columns, rows = marts.read_table(con, CELLS_MART)
@@ -150,13 +153,13 @@ def write_publication(
             "downloads": downloads.get(exhibit.code, []),
         }
 
-    columns, rows, names = _write_mart(con, folder, MIRROR_MART, MIRROR_MART, note)
-    mirror_rows = [dict(zip(columns, row, strict=True)) for row in rows]
+    _, rows, names = _write_mart(con, folder, MIRROR_MART, MIRROR_MART, note)
     tables[MIRROR_MART] = {"table": f"marts.{MIRROR_MART}", "rows": len(rows), "files": names}
 
-    # The revisions since the previous publication, from the cells as just written.
+    # The revisions since the previous publication: the cells as bulletin_cells.csv prints them
+    # against the previous one's, attributed to the revisions of fct_bulletin_revisions.
     before = revisions.previous_publication(previous, product)
-    revised = revisions.revision_rows(con, product, every, folder / CELLS_CSV, before)
+    revised = revisions.revision_rows(con, every, every_cell, before)
     revisions.write_revisions(folder / REVISIONS, revised)
     note(REVISIONS)
 
@@ -168,14 +171,15 @@ def write_publication(
     note(DRAFT)
 
     # The workbook's dates are the data's: the latest download the edition uses.
-    stamp = datetime.combine(marts.data_date(con, product), time())
+    stamp = datetime.combine(product.data_date or NO_DATA_DATE, time())
     preliminary_months = marts.preliminary_months(con)
-    source_lineage = marts.source_lineage(con, product)
+    source_lineage = marts.source_lineage(con)
     name = product.name_zh
+    customs = source_lineage.get("customs")
     mirror = workbook.MirrorTable(
         title=f"鏡像比對：我國對美國{name}出口與美國自我國{name}進口（HS {product.hs_code}）",
-        rows=mirror_rows,
-        preliminary_months=(source_lineage.get("customs") or {}).get("preliminary_months", []),
+        rows=marts.mirror_rows(con),
+        preliminary_months=customs.preliminary_months if customs else [],
         hs_code=product.hs_code,
     )
     workbook.write_workbook(
@@ -198,9 +202,12 @@ def write_publication(
     manifest = files.build_manifest(
         folder,
         tables=tables,
-        sources=source_lineage,
+        sources={source: lineage.manifest() for source, lineage in source_lineage.items()},
         preliminary=marts.preliminary_periods(con),
-        preliminary_months=preliminary_months,
+        preliminary_months={
+            exhibit: [marts.period_label(m, "month") for m in months]
+            for exhibit, months in preliminary_months.items()
+        },
         run=run,
         product=product.manifest(),
         exhibits_left_out=[

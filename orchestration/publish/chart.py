@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import StrMethodFormatter
 
-from .layout import LAYOUTS, ExhibitLayout, format_value, is_year_to_date, period_header, period_label_en
+from .layout import LAYOUTS, ExhibitLayout, format_value, period_header, period_label_en
 from .marts import Cell, Exhibit
 
 FIGURE_SIZE = (10.0, 5.6)  # inches
@@ -97,7 +97,7 @@ def figure_texts(
     growth = {c.period: c for c in cells if c.measure == growth_measure}
     bars = [
         (
-            period_header(c.period) if chinese else period_label_en(c.period),
+            period_header(c.when) if chinese else period_label_en(c.when),
             c,
             growth.get(c.period),
         )
@@ -149,7 +149,7 @@ def render_figure1(
         bars = texts["bars"]
         xs = range(len(bars))
         heights = [cell.value for _, cell, _ in bars]
-        colours = [YEAR_TO_DATE_COLOUR if is_year_to_date(cell.period) else BAR_COLOUR for _, cell, _ in bars]
+        colours = [YEAR_TO_DATE_COLOUR if cell.when.is_year_to_date else BAR_COLOUR for _, cell, _ in bars]
         ax.bar(xs, heights, width=0.62, color=colours, zorder=2)
         top = max(heights + [0])
         ax.set_ylim(0, top * 1.22 if top > 0 else 1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .layout import EXHIBIT_DEFINITIONS, LAYOUTS, Period, period_zh
 from .marts import Cell
 
 FIGURE1 = "figure1_tw_server_production"
@@ -28,17 +29,6 @@ def fmt(cell: Cell, absolute: bool = False) -> str:
     """A cell's number as the bulletin prints it: its decimals, thousands separated."""
     value = abs(cell.value) if absolute else cell.value
     return f"{value:,.{cell.decimals}f}"
-
-
-def period_zh(period: str) -> str:
-    """2023 -> 2023年; 2024-01..07 -> 2024年1-7月; 2018..2023 -> 2018-2023年."""
-    if ".." not in period:
-        return f"{period}年"
-    start, end = period.split("..")
-    if "-" in start:
-        year, first = start.split("-")
-        return f"{year}年{int(first)}-{int(end)}月"
-    return f"{start}-{end}年"
 
 
 def grow(cell: Cell, up: str = "增", down: str = "減") -> str:
@@ -56,25 +46,19 @@ class Exhibit:
 
     cells: Sequence[Cell]
 
-    def get(self, measure: str, series: str, period: str) -> Cell | None:
+    def get(self, measure: str, series: str, period: Period) -> Cell | None:
         return next(
-            (c for c in self.cells if (c.measure, c.series, c.period) == (measure, series, period)), None
+            (c for c in self.cells if (c.measure, c.series, c.period) == (measure, series, period.code)), None
         )
 
-    def periods(self, kind: str) -> list[str]:
+    def periods(self, kind: str) -> list[Period]:
         """year: the annual columns in order; ytd: the year-to-date span (if any); span: spans."""
-        seen: dict[str, int] = {}
+        seen: dict[str, Cell] = {}
         for c in self.cells:
-            if c.measure in ("value", "yoy_pct", "share_pct"):
-                seen.setdefault(c.period, c.period_order)
-            elif kind == "span":
-                seen.setdefault(c.period, c.period_order)
-        ordered = sorted(seen, key=seen.get)
-        if kind == "year":
-            return [p for p in ordered if ".." not in p]
-        if kind == "ytd":
-            return [p for p in ordered if ".." in p and "-" in p.split("..")[0]]
-        return [p for p in ordered if ".." in p and "-" not in p.split("..")[0]]
+            if c.measure in ("value", "yoy_pct", "share_pct") or kind == "span":
+                seen.setdefault(c.period, c)
+        ordered = sorted(seen.values(), key=lambda c: c.period_order)
+        return [c.when for c in ordered if c.period_kind == kind]
 
     def shown(self) -> list[Cell]:
         """One cell per shown partner (not the total), in the exhibit's order."""
@@ -90,7 +74,7 @@ class Exhibit:
     def label(self, series: str) -> str:
         return next((c.series_zh for c in self.cells if c.series == series), series)
 
-    def latest(self) -> str:
+    def latest(self) -> Period:
         """The latest column: the year-to-date span where there is one, else the last year."""
         ytd = self.periods("ytd")
         return ytd[-1] if ytd else self.periods("year")[-1]
@@ -116,7 +100,7 @@ def production(ex: Exhibit) -> str:
     sentence = f"{period_zh(last)}產值{fmt(values[last])}億元"
     if last_growth is not None:
         sentence += f"，年{grow(last_growth)}"
-    if record.period == last:
+    if record.period == last.code:
         sentence += "，創歷年新高"
     parts.append(sentence)
     title = f"{period_zh(last)}伺服器產值{fmt(values[last])}億元"
@@ -132,7 +116,7 @@ def production(ex: Exhibit) -> str:
             again = growth.value > 0 and last_growth is not None and last_growth.value > 0
             sentence += f"，{'續' if again else '年'}{grow(growth)}"
         parts.append(sentence)
-        highest = beyond and record.period == last
+        highest = beyond and record.period == last.code
         title = f"{period_zh(span)}伺服器產值{fmt(value)}億元" + (
             "續創新高" if highest else f"，年{grow(growth)}" if growth is not None else ""
         )
@@ -169,8 +153,8 @@ def exports(ex: Exhibit) -> str:
     text += f"若依出口國別觀察，我國伺服器出口以{ex.label(main)}為大宗"
     avg = next((ex.get("avg_growth_pct", main, s) for s in spans if ex.get("avg_growth_pct", main, s)), None)
     if avg is not None:
-        start, end = avg.period.split("..")
-        text += f"，近{int(end) - int(start) + 1}年({start}-{end}年)平均年{grow(avg)}"
+        start, end = avg.period_start.year, avg.period_end.year
+        text += f"，近{end - start + 1}年({start}-{end}年)平均年{grow(avg)}"
     text += _share_path(ex, main, first, last, latest)
     # the shown destination whose share fell the most, as the bulletin contrasts
     falls = []
@@ -186,7 +170,7 @@ def exports(ex: Exhibit) -> str:
     return text + "。"
 
 
-def _share_path(ex: Exhibit, series: str, first: str, last: str, latest: str) -> str:
+def _share_path(ex: Exhibit, series: str, first: Period, last: Period, latest: Period) -> str:
     """占比由2017年8.1%揚升至2023年之73.0%，2024年1-9月續升至78.9%."""
     a, b = ex.get("share_pct", series, first), ex.get("share_pct", series, last)
     if a is None or b is None:
@@ -235,7 +219,7 @@ def us_imports(ex: Exhibit) -> str:
     return f"{title}：" + "；".join(parts) + "。"
 
 
-def _rank_since(ex: Exhibit, series: str, rank: int, years: Sequence[str]) -> str | None:
+def _rank_since(ex: Exhibit, series: str, rank: int, years: Sequence[Period]) -> Period | None:
     """The first year from which ``series`` ranks ``rank`` among the shown partners every year."""
     since = None
     for p in years:
@@ -243,7 +227,7 @@ def _rank_since(ex: Exhibit, series: str, rank: int, years: Sequence[str]) -> st
             (
                 (c.value_exact, c.series)
                 for c in ex.cells
-                if c.measure == "share_pct" and c.period == p and c.series not in TOTALS
+                if c.measure == "share_pct" and c.period == p.code and c.series not in TOTALS
             ),
             reverse=True,
         )
@@ -257,7 +241,7 @@ def exporters(ex: Exhibit) -> str:
     years = ex.periods("year")
     first, last = years[0], years[-1]
     ranked = sorted(
-        (c for c in ex.cells if c.measure == "share_pct" and c.period == last and c.series not in TOTALS),
+        (c for c in ex.cells if c.measure == "share_pct" and c.period == last.code and c.series not in TOTALS),
         key=lambda c: -(c.value_exact or c.value),
     )
     parts = []
@@ -281,9 +265,9 @@ def exporters(ex: Exhibit) -> str:
         (ex.get("avg_growth_pct", "TW", s) for s in spans if ex.get("avg_growth_pct", "TW", s)), None
     )
     if tw_avg is not None:
-        start, end = tw_avg.period.split("..")
-        text += f"；我國近{int(end) - int(start) + 1}年({start}-{end}年)出口值平均年{grow(tw_avg)}"
-        world = ex.get("avg_growth_pct", ex.total(), tw_avg.period)
+        start, end = tw_avg.period_start.year, tw_avg.period_end.year
+        text += f"；我國近{end - start + 1}年({start}-{end}年)出口值平均年{grow(tw_avg)}"
+        world = ex.get("avg_growth_pct", ex.total(), tw_avg.when)
         if world is not None and (tw_avg.value_exact or 0) > (world.value_exact or 0):
             text += f"，優於全球之{fmt(world)}%"
     growing = [c.series for c in ranked[:3] if (g := ex.get("yoy_pct", c.series, last)) and g.value > 0]
@@ -292,11 +276,18 @@ def exporters(ex: Exhibit) -> str:
     return text + "。"
 
 
-HIGHLIGHTS = (
-    (FIGURE1, production, "圖1（經濟部統計處「工業產銷存動態調查」）"),
-    (TABLE1, exports, "表1（財政部關務署「海關進出口統計」）"),
-    (TABLE2, us_imports, "表2（Global Trade Atlas）"),
-    (TABLE3, exporters, "表3（International Trade Centre）"),
+# The paragraph each exhibit's highlight is drafted by (its sentence patterns are its own).
+DRAFTERS = {FIGURE1: production, TABLE1: exports, TABLE2: us_imports, TABLE3: exporters}
+
+
+def _highlight_name(code: str) -> str:
+    """How the draft names an exhibit it lacks: 表2（Global Trade Atlas）."""
+    return f"{EXHIBIT_DEFINITIONS[code].number}（{LAYOUTS[code].source_name}）"
+
+
+# The highlights in the bulletin's order (the bulletin_exhibits seed's): exhibit, drafter, name.
+HIGHLIGHTS = tuple(
+    (code, DRAFTERS[code], _highlight_name(code)) for code in EXHIBIT_DEFINITIONS if code in DRAFTERS
 )
 
 

@@ -1,23 +1,62 @@
 """How the bulletin prints: the configuration of the published files, in one place.
 
-Everything here is presentation, not data: which blocks each exhibit prints and their
-labels, how period codes read as column headers, and each exhibit's source line and note.
-The exhibits' titles come from the dbt seed ``bulletin_exhibits`` (column ``title_zh``) and
-every period, series and number from the marts, so nothing here names a year.
+The exhibits themselves are data: the dbt seed ``bulletin_exhibits`` defines each (its code,
+order, number, title, source, mart, and what dbt builds it from), and this module reads the
+seed's file for what the asset graph and the files' names need before any warehouse exists
+(:data:`EXHIBIT_DEFINITIONS`, :data:`EXHIBIT_MARTS`); a publication reads the exhibits from
+the marts. Everything else here is presentation: which blocks each exhibit prints and their
+labels, how a typed period reads as a column header, and each exhibit's source line and note.
+Every period, series and number comes from the marts, typed (:class:`Period`): nothing here
+names a year, and no period code is ever parsed.
 """
 
 from __future__ import annotations
 
-import re
+import csv
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
 
+from ..settings import DBT_PROJECT_DIR
+
+# The one definition of the bulletin's exhibits (dbt reads it as reference.bulletin_exhibits).
+EXHIBITS_SEED = DBT_PROJECT_DIR / "seeds" / "bulletin_exhibits.csv"
+
+
+@dataclass(frozen=True)
+class ExhibitDefinition:
+    """An exhibit as the bulletin_exhibits seed defines it (the columns Python needs)."""
+
+    code: str
+    order: int
+    number: str  # as printed (圖1, 表1): the workbook's sheet
+    mart: str
+    title_zh: str
+    source: str
+
+
+def read_exhibit_definitions(path: Path = EXHIBITS_SEED) -> dict[str, ExhibitDefinition]:
+    """The seed's exhibits by code, in the bulletin's order."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    definitions = [
+        ExhibitDefinition(
+            code=row["exhibit"],
+            order=int(row["exhibit_order"]),
+            number=row["exhibit_number"],
+            mart=row["mart"],
+            title_zh=row["title_zh"],
+            source=row["source"],
+        )
+        for row in rows
+    ]
+    return {d.code: d for d in sorted(definitions, key=lambda d: d.order)}
+
+
+EXHIBIT_DEFINITIONS = read_exhibit_definitions()
 # The marts published, one per exhibit, under the exhibit's code (the cells' "table" column).
-EXHIBIT_MARTS = {
-    "figure1_tw_server_production": "fct_bulletin_figure1_production",
-    "table1_tw_server_exports_by_destination": "fct_bulletin_table1_exports_by_destination",
-    "table2_us_server_imports_by_source": "fct_bulletin_table2_us_imports_by_source",
-    "table3_major_exporters": "fct_bulletin_table3_major_exporters",
-}
+EXHIBIT_MARTS = {code: definition.mart for code, definition in EXHIBIT_DEFINITIONS.items()}
 CELLS_MART = "fct_bulletin_cells"
 # The mirror check (Taiwan's exports to the US against the US's imports from Taiwan): not an
 # exhibit of the bulletin, published beside them under the mart's own name.
@@ -85,10 +124,10 @@ class Block:
 
 @dataclass(frozen=True)
 class ExhibitLayout:
-    """How one exhibit prints: its sheet, blocks, span column, source line and note."""
+    """How one exhibit prints: its blocks, span column, source line and note (its sheet is
+    its number in the seed)."""
 
     exhibit: str
-    sheet: str
     blocks: tuple[Block, ...]
     source: str
     note: str | None = None
@@ -101,7 +140,19 @@ class ExhibitLayout:
     title_en: str | None = None
     source_en: str | None = None
 
+    @property
+    def sheet(self) -> str:
+        """The workbook's sheet: the exhibit's number as printed (圖1)."""
+        return EXHIBIT_DEFINITIONS[self.exhibit].number
 
+    @property
+    def source_name(self) -> str:
+        """The source as the source line names it (經濟部統計處「工業產銷存動態調查」)."""
+        return self.source.removeprefix(SOURCE_PREFIX)
+
+
+# A source line starts so.
+SOURCE_PREFIX = "資料來源："
 CUSTOMS_NOTE = (
     "說明：海關稅則編號參考 HS code 847150，惟不包含以組件形式出口(不含 CPU)者，"
     "其海關稅則編號會包含在 HS code 847180。"
@@ -116,7 +167,6 @@ LAYOUTS: dict[str, ExhibitLayout] = {
     for layout in (
         ExhibitLayout(
             exhibit="figure1_tw_server_production",
-            sheet="圖1",
             blocks=(Block("value", "產值(億元)"), Block("yoy_pct", "年增率(%)")),
             source="資料來源：經濟部統計處「工業產銷存動態調查」",
             is_figure=True,
@@ -125,7 +175,6 @@ LAYOUTS: dict[str, ExhibitLayout] = {
         ),
         ExhibitLayout(
             exhibit="table1_tw_server_exports_by_destination",
-            sheet="表1",
             blocks=(
                 Block("value", "出口值(億美元)"),
                 Block("yoy_pct", "年增率(%)"),
@@ -136,7 +185,6 @@ LAYOUTS: dict[str, ExhibitLayout] = {
         ),
         ExhibitLayout(
             exhibit="table2_us_server_imports_by_source",
-            sheet="表2",
             blocks=(
                 Block("value", "金額(億美元)"),
                 Block("yoy_pct", "年增率(%)"),
@@ -147,7 +195,6 @@ LAYOUTS: dict[str, ExhibitLayout] = {
         ),
         ExhibitLayout(
             exhibit="table3_major_exporters",
-            sheet="表3",
             blocks=(Block("yoy_pct", "年增率(%)"), Block("share_pct", "占比(%)")),
             source="資料來源：International Trade Centre",
             note="說明：同表1",
@@ -164,10 +211,6 @@ SPAN_HEADERS = {
 }
 # What a block prints in a span column it has no number for.
 NOT_APPLICABLE = "-"
-
-_YEAR = re.compile(r"^(\d{4})$")
-_YEAR_TO_DATE = re.compile(r"^(\d{4})-(\d{2})\.\.(\d{2})$")
-_SPAN = re.compile(r"^(\d{4})\.\.(\d{4})$")
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -187,53 +230,79 @@ def for_product(layout: ExhibitLayout, hs_code: str, is_default: bool) -> Exhibi
     return replace(layout, **changes)
 
 
-def month_zh(month: str) -> str:
-    """``2024-09`` -> ``2024年9月`` (a year ``2023`` -> ``2023年``)."""
-    if m := re.match(r"^(\d{4})-(\d{2})$", month):
-        return f"{m[1]}年{int(m[2])}月"
-    return f"{month}年"
+@dataclass(frozen=True)
+class Period:
+    """A period as the marts type it (fct_bulletin_cells, dim_bulletin_periods): its code (the
+    label the cells and files carry, made by dbt's period_label macro from the rest), its kind
+    (year; ytd, January to a month; span, of years) and its first and last day."""
+
+    code: str
+    kind: str
+    start: date
+    end: date
+
+    @property
+    def is_span(self) -> bool:
+        """A span of years (average growth, change of share)."""
+        return self.kind == "span"
+
+    @property
+    def is_year_to_date(self) -> bool:
+        """A year-to-date span (January to a month)."""
+        return self.kind == "ytd"
 
 
-def preliminary_note(months: list[str]) -> str:
+def _unknown(period: Period) -> ValueError:
+    return ValueError(f"unknown period kind {period.kind!r} of {period.code!r}")
+
+
+def month_zh(start: date, grain: str = "month") -> str:
+    """A month as the bulletin names it: ``2024年9月`` (a year, grain ``year``: ``2023年``)."""
+    return f"{start.year}年" if grain == "year" else f"{start.year}年{start.month}月"
+
+
+def preliminary_note(months: Sequence[date]) -> str:
     """The footnote under a table with preliminary columns: ``*含初步值：2024年9月``."""
     return PRELIMINARY_NOTE.format(months="、".join(month_zh(m) for m in months))
 
 
-def is_span(period: str) -> bool:
-    """A span of years (``2018..2023``: average growth, change of share)."""
-    return bool(_SPAN.match(period))
-
-
-def is_year_to_date(period: str) -> bool:
-    """A year-to-date span (``2024-01..09``)."""
-    return bool(_YEAR_TO_DATE.match(period))
-
-
-def period_header(period: str, measure: str | None = None) -> str:
-    """A period code as the bulletin heads its column.
+def period_header(period: Period, measure: str | None = None) -> str:
+    """A period as the bulletin heads its column.
 
     ``2017`` -> ``2017年``; ``2024-01..09`` -> ``2024年 1-9月``; a span ``2018..2023`` ->
     ``2018至2023年 平均成長率(%)`` (the text of the span's measure).
     """
-    if m := _YEAR.match(period):
-        return f"{m[1]}年"
-    if m := _YEAR_TO_DATE.match(period):
-        return f"{m[1]}年 {int(m[2])}-{int(m[3])}月"
-    if m := _SPAN.match(period):
+    if period.kind == "year":
+        return f"{period.start.year}年"
+    if period.kind == "ytd":
+        return f"{period.start.year}年 {period.start.month}-{period.end.month}月"
+    if period.kind == "span":
         template = SPAN_HEADERS.get(measure or "", "{start}至{end}年")
-        return template.format(start=m[1], end=m[2])
-    raise ValueError(f"unknown period code {period!r}")
+        return template.format(start=period.start.year, end=period.end.year)
+    raise _unknown(period)
 
 
-def period_label_en(period: str) -> str:
-    """A period code in English, for the chart without a CJK font: ``2024\\nJan-Jul``."""
-    if m := _YEAR.match(period):
-        return m[1]
-    if m := _YEAR_TO_DATE.match(period):
-        return f"{m[1]}\n{_MONTHS_EN[int(m[2]) - 1]}-{_MONTHS_EN[int(m[3]) - 1]}"
-    if m := _SPAN.match(period):
-        return f"{m[1]}-{m[2]}"
-    raise ValueError(f"unknown period code {period!r}")
+def period_label_en(period: Period) -> str:
+    """A period in English, for the chart without a CJK font: ``2024\\nJan-Jul``."""
+    if period.kind == "year":
+        return str(period.start.year)
+    if period.kind == "ytd":
+        first, last = _MONTHS_EN[period.start.month - 1], _MONTHS_EN[period.end.month - 1]
+        return f"{period.start.year}\n{first}-{last}"
+    if period.kind == "span":
+        return f"{period.start.year}-{period.end.year}"
+    raise _unknown(period)
+
+
+def period_zh(period: Period) -> str:
+    """A period as the draft writes it: 2023年; 2024年1-7月; 2018-2023年."""
+    if period.kind == "year":
+        return f"{period.start.year}年"
+    if period.kind == "ytd":
+        return f"{period.start.year}年{period.start.month}-{period.end.month}月"
+    if period.kind == "span":
+        return f"{period.start.year}-{period.end.year}年"
+    raise _unknown(period)
 
 
 def number_format(decimals: int) -> str:

@@ -1,36 +1,41 @@
-"""Reading what is published from the warehouse: the marts and the lineage behind them.
+"""Reading what is published from the warehouse: the marts, and nothing but the marts.
 
 Every function takes an open DuckDB connection (read-only is enough) and returns plain
-Python values, so the writers never touch the warehouse and are testable on their own.
+Python values, so the writers never touch the warehouse and are testable on their own. Each
+reads a table of the ``marts`` schema: the exhibits (``dim_bulletin_exhibits``), the product
+(``dim_bulletin_product``), the cells with their print order and typed periods
+(``fct_bulletin_cells``), the periods (``dim_bulletin_periods``), each source's lineage
+(``fct_bulletin_source_lineage``), the revisions behind each exhibit
+(``fct_bulletin_revisions``), the downloads each exhibit used and the accepted values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 
-from ..ingest.loader import PARSERS
 from ..settings import DEFAULT_HS_CODE
-from .layout import CELLS_MART, DEFAULT_PRODUCT_ZH, EXHIBIT_MARTS, MARTS_SCHEMA, MIRROR_MART
+from .layout import CELLS_MART, DEFAULT_PRODUCT_ZH, LAYOUTS, MARTS_SCHEMA, MIRROR_MART, Period
 
-# The raw table each source loads.
-RAW_TABLES = {source: parser.TABLE for source, parser in PARSERS.items()}
-
-# The observations of the product, in int_observations__vintaged/__revisions: the trade
-# sources by HS code, the MOEA survey by the survey product the products seed maps it to.
-PRODUCT_FILTER = (
-    "((source <> 'moea' and product = $hs_code) or (source = 'moea' and product = $moea_product))"
+# The marts read besides those published (assets/publish.py depends on them).
+EXHIBITS_MART = "dim_bulletin_exhibits"
+PERIODS_MART = "dim_bulletin_periods"
+PRODUCT_MART = "dim_bulletin_product"
+SOURCE_LINEAGE_MART = "fct_bulletin_source_lineage"
+REVISIONS_MART = "fct_bulletin_revisions"
+EXHIBIT_DOWNLOADS_MART = "fct_bulletin_exhibit_downloads"
+ACCEPTED_VALUES_MART = "fct_accepted_values"
+LINEAGE_MARTS = (
+    EXHIBITS_MART,
+    PERIODS_MART,
+    PRODUCT_MART,
+    SOURCE_LINEAGE_MART,
+    REVISIONS_MART,
+    ACCEPTED_VALUES_MART,
 )
-# The flow (and, for MOEA, the measure) each exhibit's source is read for: what a revision
-# must touch to move a printed cell (as int_bulletin__series reads them; moea_measure var).
-EXHIBIT_FLOWS = {
-    "customs": ("export", None),
-    "gta": ("import", None),
-    "itc": ("export", None),
-    "moea": ("production", "生產值(千元)"),
-}
 
 
 class PublicationError(RuntimeError):
@@ -54,11 +59,20 @@ class Cell:
     series_rank: int
     measure_order: int
     period_order: int
+    period_kind: str
+    period_start: date
+    period_end: date
+
+    @property
+    def when(self) -> Period:
+        """The cell's period, typed."""
+        return Period(self.period, self.period_kind, self.period_start, self.period_end)
 
 
 @dataclass(frozen=True)
 class Exhibit:
-    """An exhibit: its code, order, title (from the bulletin_exhibits seed) and mart."""
+    """An exhibit: its code, order, title, source and mart (the bulletin_exhibits seed's, read
+    from dim_bulletin_exhibits)."""
 
     code: str
     order: int
@@ -74,6 +88,8 @@ class Product:
     hs_code: str
     name_zh: str  # the products seed's product_zh (HS code where the seed has none)
     moea_product: str | None  # the MOEA survey product behind Figure 1 (None: no Figure 1)
+    # the latest download the edition uses for the product: the date stamped on the files
+    data_date: date | None = None
 
     @property
     def is_default(self) -> bool:
@@ -83,10 +99,6 @@ class Product:
         """A title of the default product (servers) as this product's."""
         return text if self.is_default else text.replace(DEFAULT_PRODUCT_ZH, self.name_zh)
 
-    def params(self) -> dict[str, str | None]:
-        """The parameters of :data:`PRODUCT_FILTER`."""
-        return {"hs_code": self.hs_code, "moea_product": self.moea_product}
-
     def manifest(self) -> dict:
         return {"hs_code": self.hs_code, "product_zh": self.name_zh, "moea_product": self.moea_product}
 
@@ -94,35 +106,33 @@ class Product:
 def product(con: duckdb.DuckDBPyConnection) -> Product:
     """The product of the current edition, with its name from the products seed."""
     row = con.execute(
-        """
-        select editions.hs_code, products.product_zh, products.moea_product
-        from intermediate.int_editions as editions
-        left join reference.products as products
-            on cast(products.hs_code as varchar) = editions.hs_code
-        where editions.edition = 'current'
-        """
+        f"select hs_code, product_zh, moea_product, data_date from {MARTS_SCHEMA}.{PRODUCT_MART}"
+        " where edition = 'current'"
     ).fetchone()
     if row is None:
-        raise PublicationError("intermediate.int_editions has no current edition: run dbt build first")
-    hs_code, name_zh, moea_product = row
-    return Product(str(hs_code), name_zh or f"HS {hs_code}", moea_product)
+        raise PublicationError(f"{MARTS_SCHEMA}.{PRODUCT_MART} has no current edition: run dbt build first")
+    hs_code, name_zh, moea_product, data_date = row
+    return Product(str(hs_code), name_zh or f"HS {hs_code}", moea_product, data_date)
 
 
 def exhibits(con: duckdb.DuckDBPyConnection) -> list[Exhibit]:
     """The published exhibits in the bulletin's order."""
     rows = con.execute(
-        "select exhibit, exhibit_order, title_zh, source"
-        " from reference.bulletin_exhibits order by exhibit_order"
+        f"select exhibit, exhibit_order, title_zh, source, mart from {MARTS_SCHEMA}.{EXHIBITS_MART}"
+        " order by exhibit_order"
     ).fetchall()
-    unknown = [code for code, *_ in rows if code not in EXHIBIT_MARTS]
+    unknown = [code for code, *_ in rows if code not in LAYOUTS]
     if unknown:
         raise PublicationError(
-            f"exhibits {unknown} of the bulletin_exhibits seed have no mart and layout in "
-            "orchestration/publish/layout.py (EXHIBIT_MARTS, LAYOUTS): add them there"
+            f"exhibits {unknown} of the bulletin_exhibits seed have no layout in "
+            "orchestration/publish/layout.py (LAYOUTS): add them there"
         )
-    return [
-        Exhibit(code, int(order), title, source, EXHIBIT_MARTS[code]) for code, order, title, source in rows
-    ]
+    return [Exhibit(code, int(order), title, source, mart) for code, order, title, source, mart in rows]
+
+
+# The published order of the cells: exhibit, block, series, column; the key itself breaks
+# any tie, so the order never depends on storage.
+CELLS_ORDER = 'exhibit_order, measure_order, series_rank, period_order, "table", measure, series, period'
 
 
 def mart_query(mart: str) -> str:
@@ -130,25 +140,7 @@ def mart_query(mart: str) -> str:
     if mart == MIRROR_MART:
         return f"select * from {MARTS_SCHEMA}.{mart} order by period_order, period"
     if mart == CELLS_MART:
-        # The cells carry no order columns: print order from the exhibit marts (exhibit, block,
-        # series, column); the key itself breaks any tie, so the order never depends on storage.
-        orders = "\n            union all ".join(
-            f'select "table", measure, series, period, measure_order, series_rank, period_order '
-            f"from {MARTS_SCHEMA}.{m}"
-            for m in EXHIBIT_MARTS.values()
-        )
-        return f"""
-        select cells.*
-        from {MARTS_SCHEMA}.{CELLS_MART} as cells
-        left join reference.bulletin_exhibits as exhibits on cells."table" = exhibits.exhibit
-        left join (
-            {orders}
-        ) as orders
-            on cells."table" = orders."table" and cells.measure = orders.measure
-            and cells.series = orders.series and cells.period = orders.period
-        order by exhibits.exhibit_order, orders.measure_order, orders.series_rank, orders.period_order,
-            cells."table", cells.measure, cells.series, cells.period
-        """
+        return f"select * from {MARTS_SCHEMA}.{CELLS_MART} order by {CELLS_ORDER}"
     return (
         f"select * from {MARTS_SCHEMA}.{mart} "
         f"order by measure_order, series_rank, period_order, measure, series, period"
@@ -162,80 +154,77 @@ def read_table(con: duckdb.DuckDBPyConnection, mart: str) -> tuple[list[str], li
     return columns, cursor.fetchall()
 
 
+_CELL_COLUMNS = ", ".join(f'"{name}"' for name in Cell.__dataclass_fields__)
+
+
+def cells(con: duckdb.DuckDBPyConnection, exhibit: str | None = None) -> list[Cell]:
+    """The printed cells (of one exhibit, or all) in the published order, from
+    fct_bulletin_cells: with their print order and typed periods."""
+    where = 'where "table" = $exhibit' if exhibit is not None else ""
+    rows = con.execute(
+        f"select {_CELL_COLUMNS} from {MARTS_SCHEMA}.{CELLS_MART} {where} order by {CELLS_ORDER}",
+        {"exhibit": exhibit} if exhibit is not None else {},
+    ).fetchall()
+    return [Cell(*row) for row in rows]
+
+
 def exhibit_cells(con: duckdb.DuckDBPyConnection, exhibit: str) -> list[Cell]:
-    columns, rows = read_table(con, EXHIBIT_MARTS[exhibit])
-    fields = Cell.__dataclass_fields__
-    return [Cell(**{k: v for k, v in zip(columns, row, strict=True) if k in fields}) for row in rows]
+    return cells(con, exhibit)
 
 
 def row_count(con: duckdb.DuckDBPyConnection, mart: str) -> int:
     return con.execute(f"select count(*) from {MARTS_SCHEMA}.{mart}").fetchone()[0]
 
 
-def _month(d: date) -> str:
-    return d.strftime("%Y-%m")
+def period_label(start: date, grain: str) -> str:
+    """A source's period as the manifest writes it: ``2024-09``, or ``2023`` for a year."""
+    return str(start.year) if grain == "year" else start.strftime("%Y-%m")
 
 
-def source_lineage(con: duckdb.DuckDBPyConnection, product: Product) -> dict[str, dict]:
+@dataclass(frozen=True)
+class SourceLineage:
+    """Where a source's numbers come from (a row of fct_bulletin_source_lineage)."""
+
+    source: str
+    period_grain: str
+    latest_period_start: date
+    download_date: date
+    source_files: Sequence[str]
+    preliminary_months: Sequence[date]
+    revised_values: int
+    raw_table: str | None
+    raw_rows: int | None
+    raw_download_dates: Sequence[date] | None
+
+    def manifest(self) -> dict:
+        """As manifest.json's sources record it."""
+        entry = {
+            "period_grain": self.period_grain,
+            "latest_period": period_label(self.latest_period_start, self.period_grain),
+            "download_date": self.download_date.isoformat(),
+            "source_files": list(self.source_files),
+            "preliminary_months": [period_label(m, "month") for m in self.preliminary_months],
+        }
+        if self.raw_table is not None:
+            entry["raw_table"] = self.raw_table
+            entry["raw_rows"] = self.raw_rows
+            entry["raw_download_dates"] = [d.isoformat() for d in self.raw_download_dates or []]
+        return entry
+
+
+def source_lineage(con: duckdb.DuckDBPyConnection) -> dict[str, SourceLineage]:
     """For each source that has the product: its latest period in the current edition and the
     download it came from, its preliminary months, and the raw table it was loaded into (rows,
     download dates)."""
-    lineage: dict[str, dict] = {}
-    latest = con.execute(
+    cursor = con.execute(
         f"""
-        with current_obs as (
-            select * from intermediate.int_observations__vintaged
-            where edition = 'current' and {PRODUCT_FILTER}
-        ),
-        latest as (
-            select source, max(period_start) as period_start from current_obs group by source
-        )
-        select
-            current_obs.source,
-            any_value(current_obs.period_grain) as period_grain,
-            latest.period_start,
-            list(distinct current_obs.download_date order by current_obs.download_date) as download_dates,
-            list(distinct current_obs.source_file order by current_obs.source_file) as source_files
-        from current_obs
-        inner join latest
-            on current_obs.source = latest.source and current_obs.period_start = latest.period_start
-        group by current_obs.source, latest.period_start
-        order by current_obs.source
-        """,
-        product.params(),
-    ).fetchall()
-    for source, grain, period_start, downloads, files in latest:
-        lineage[source] = {
-            "period_grain": grain,
-            "latest_period": str(period_start.year) if grain == "year" else _month(period_start),
-            "download_date": downloads[-1].isoformat(),
-            "source_files": list(files),
-            "preliminary_months": [],
-        }
-    preliminary = con.execute(
-        f"""
-        select distinct source, period_start
-        from intermediate.int_observations__vintaged
-        where edition = 'current' and is_preliminary and {PRODUCT_FILTER}
-        order by source, period_start
-        """,
-        product.params(),
-    ).fetchall()
-    for source, period_start in preliminary:
-        lineage[source]["preliminary_months"].append(_month(period_start))
-    for source, table in RAW_TABLES.items():
-        if source not in lineage:
-            continue
-        rows, downloads = con.execute(
-            f"select count(*), list(distinct download_date order by download_date) from raw.{table}"
-        ).fetchone()
-        lineage[source]["raw_table"] = f"raw.{table}"
-        lineage[source]["raw_rows"] = rows
-        lineage[source]["raw_download_dates"] = [d.isoformat() for d in downloads or []]
-    return lineage
-
-
-EXHIBIT_DOWNLOADS_MART = "fct_bulletin_exhibit_downloads"
+        select source, period_grain, latest_period_start, download_date, source_files,
+               preliminary_months, revised_values, raw_table, raw_rows, raw_download_dates
+        from {MARTS_SCHEMA}.{SOURCE_LINEAGE_MART}
+        order by source
+        """
+    )
+    return {row[0]: SourceLineage(*row) for row in cursor.fetchall()}
 
 
 def exhibit_downloads(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
@@ -250,20 +239,16 @@ def exhibit_downloads(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
     ).fetchall()
     used: dict[str, list[dict]] = {}
     for exhibit, source, download_date, file, grain, first, last in rows:
-        period = (lambda d: str(d.year)) if grain == "year" else _month
         used.setdefault(exhibit, []).append(
             {
                 "source": source,
                 "download_date": download_date.isoformat(),
                 "file": file,
-                "first_period": period(first),
-                "last_period": period(last),
+                "first_period": period_label(first, grain),
+                "last_period": period_label(last, grain),
             }
         )
     return used
-
-
-ACCEPTED_VALUES_MART = "fct_accepted_values"
 
 
 def accepted_values(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -296,61 +281,60 @@ def preliminary_periods(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return {table: list(periods) for table, periods in rows}
 
 
-def preliminary_months(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """For each exhibit, the preliminary months (2024-09) its series hold in the current edition."""
+def preliminary_months(con: duckdb.DuckDBPyConnection) -> dict[str, list[date]]:
+    """For each exhibit with any, the preliminary months its series hold in the current edition."""
     rows = con.execute(
-        """
-        select exhibit, list(distinct period_start order by period_start)
-        from intermediate.int_bulletin__series
-        where edition = 'current' and is_preliminary
-        group by exhibit
+        f"""
+        select exhibit, preliminary_months
+        from {MARTS_SCHEMA}.{EXHIBITS_MART}
+        where len(preliminary_months) > 0
         order by exhibit
         """
     ).fetchall()
-    return {exhibit: [_month(d) for d in months] for exhibit, months in rows}
+    return {exhibit: list(months) for exhibit, months in rows}
 
 
-def data_date(con: duckdb.DuckDBPyConnection, product: Product) -> date:
-    """The latest download date the current edition uses for the product: the date stamped on
-    the files."""
-    (latest,) = con.execute(
-        "select max(download_date) from intermediate.int_observations__vintaged"
-        f" where edition = 'current' and {PRODUCT_FILTER}",
-        product.params(),
-    ).fetchone()
-    return latest or date(1980, 1, 1)
+def mirror_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The mirror check's rows in the published order, each with its period typed (``when``,
+    from dim_bulletin_periods)."""
+    cursor = con.execute(
+        f"""
+        select mirror.*, periods.period_kind, periods.period_start, periods.period_end
+        from ({mart_query(MIRROR_MART)}) as mirror
+        inner join {MARTS_SCHEMA}.{PERIODS_MART} as periods on mirror.period = periods.period
+        order by mirror.period_order, mirror.period
+        """
+    )
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row["when"] = Period(row["period"], row.pop("period_kind"), row.pop("period_start"), row.pop("period_end"))
+        rows.append(row)
+    return rows
 
 
 @dataclass(frozen=True)
 class Revision:
-    """A value of a download that a later download changed (int_observations__revisions)."""
+    """Values of a period of an exhibit's source that a later download changed
+    (fct_bulletin_revisions)."""
 
     period_grain: str
     period_start: date
     old_download_date: date
     new_download_date: date
 
-    @property
-    def period(self) -> str:
-        return str(self.period_start.year) if self.period_grain == "year" else _month(self.period_start)
 
-
-def revisions(
-    con: duckdb.DuckDBPyConnection, product: Product, source: str, since: date | None
-) -> list[Revision]:
-    """The source's revisions of the product's values (in the flow and measure its exhibit
-    reads) by downloads after ``since`` (None: every revision)."""
-    flow, measure = EXHIBIT_FLOWS.get(source, (None, None))
+def revisions(con: duckdb.DuckDBPyConnection, exhibit: str, since: date | None) -> list[Revision]:
+    """The revisions of the values the exhibit reads (its source's flow, product and measure)
+    by downloads after ``since`` (None: every revision)."""
     rows = con.execute(
         f"""
-        select distinct period_grain, period_start, old_download_date, new_download_date
-        from intermediate.int_observations__revisions
-        where source = $source and {PRODUCT_FILTER}
-            and ($flow is null or flow = $flow)
-            and ($measure is null or measure = $measure)
-            and ($since is null or new_download_date > $since)
+        select period_grain, period_start, old_download_date, new_download_date
+        from {MARTS_SCHEMA}.{REVISIONS_MART}
+        where exhibit = $exhibit and ($since is null or new_download_date > $since)
         order by period_start, old_download_date, new_download_date
         """,
-        {**product.params(), "source": source, "flow": flow, "measure": measure, "since": since},
+        {"exhibit": exhibit, "since": since},
     ).fetchall()
     return [Revision(*row) for row in rows]

@@ -3,12 +3,12 @@
 The previous publication is the one readers saw before this one (``published``, or the
 product's own folder, before the switch). A cell is reported when both publications print it
 (same table, measure, series and period in ``bulletin_cells.csv``) and its printed number
-differs; it is attributed to the revisions (``intermediate.int_observations__revisions``) of
-its exhibit's source and product, by downloads after the one the previous publication used
-for that source (its manifest's ``sources.<source>.download_date``), of the months the cell
-is computed from: its period, the same period a year earlier for a growth rate, every year of
-a span and the year before it. A column that moved (the year-to-date span grew a month) has
-other keys: it is a new column, not a revision.
+differs; it is attributed to the revisions of its exhibit's values (``marts.fct_bulletin_revisions``:
+its source's flow, product and measure), by downloads after the one the previous publication
+used for that source (its manifest's ``sources.<source>.download_date``), of the months the
+cell is computed from: its period, the same period a year earlier for a growth rate, every
+year of a span and the year before it (from the cell's typed period). A column that moved (the
+year-to-date span grew a month) has other keys: it is a new column, not a revision.
 
 ``revisions.csv`` holds a header only when nothing changed, and on the first publication.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import calendar
 import csv
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,9 +25,18 @@ from pathlib import Path
 import duckdb
 
 from . import files
-from .draft import period_zh
-from .layout import CELLS_CSV, LAYOUTS, MANIFEST, REVISIONS_COLUMNS, SPAN_HEADERS, month_zh
-from .marts import Exhibit, Product, revisions
+from .layout import (
+    CELLS_CSV,
+    LAYOUTS,
+    MANIFEST,
+    REVISIONS_COLUMNS,
+    SPAN_HEADERS,
+    Period,
+    format_value,
+    month_zh,
+    period_zh,
+)
+from .marts import Cell, Exhibit, Product, Revision, period_label, revisions
 
 # How the draft names a source.
 SOURCE_ZH = {
@@ -39,10 +47,6 @@ SOURCE_ZH = {
 }
 # How the draft names a measure that no block of the exhibit's table labels.
 MEASURE_ZH = {"value": "金額", "yoy_pct": "年增率(%)", "share_pct": "占比(%)"}
-
-_YEAR = re.compile(r"^(\d{4})$")
-_YEAR_TO_DATE = re.compile(r"^(\d{4})-(\d{2})\.\.(\d{2})$")
-_SPAN = re.compile(r"^(\d{4})\.\.(\d{4})$")
 
 
 @dataclass(frozen=True)
@@ -94,24 +98,15 @@ def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def period_range(period: str) -> tuple[date, date]:
-    """The first and last day a period code covers (a span: its years and the year before)."""
-    if m := _YEAR.match(period):
-        return date(int(m[1]), 1, 1), date(int(m[1]), 12, 31)
-    if m := _YEAR_TO_DATE.match(period):
-        year = int(m[1])
-        return date(year, int(m[2]), 1), _month_end(year, int(m[3]))
-    if m := _SPAN.match(period):
-        return date(int(m[1]) - 1, 1, 1), date(int(m[2]), 12, 31)
-    raise ValueError(f"unknown period code {period!r}")
-
-
-def depends_on(measure: str, period: str) -> list[tuple[date, date]]:
-    """The stretches of time a cell is computed from: its period, and for a growth rate the
-    same period a year earlier."""
-    start, end = period_range(period)
+def depends_on(measure: str, period: Period) -> list[tuple[date, date]]:
+    """The stretches of time a cell is computed from: its period (a span: its years and the
+    year before, which its growth or share starts from), and for a growth rate the same period
+    a year earlier."""
+    start, end = period.start, period.end
+    if period.is_span:
+        start = date(start.year - 1, 1, 1)
     ranges = [(start, end)]
-    if measure == "yoy_pct" and not _SPAN.match(period):
+    if measure == "yoy_pct" and not period.is_span:
         ranges.append((date(start.year - 1, start.month, 1), _month_end(end.year - 1, end.month)))
     return ranges
 
@@ -121,54 +116,66 @@ def _download_date(manifest: dict, source: str) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+@dataclass(frozen=True)
+class RevisedCell:
+    """A row of revisions.csv (``row``, as written), with the cell's typed period and the
+    revisions that moved it."""
+
+    row: dict[str, str]
+    period: Period
+    moved: tuple[Revision, ...]
+
+
 def revision_rows(
     con: duckdb.DuckDBPyConnection,
-    product: Product,
     exhibits: Sequence[Exhibit],
-    cells_csv: Path,
+    cells: Sequence[Cell],
     previous: Previous | None,
-) -> list[dict[str, str]]:
-    """The rows of revisions.csv: the new publication's cells (``cells_csv``, as written) whose
-    printed number differs from the previous publication's, in the new file's order."""
+) -> list[RevisedCell]:
+    """The rows of revisions.csv: the new publication's cells (``cells``, in the published
+    order, as bulletin_cells.csv prints them) whose printed number differs from the previous
+    publication's."""
     if previous is None:
         return []
     sources = {e.code: e.source for e in exhibits}
-    found: dict[str, list] = {}
+    found: dict[str, list[Revision]] = {}
     rows = []
-    for key, new in read_cells(cells_csv).items():
+    for cell in cells:
+        key = (cell.table, cell.measure, cell.series, cell.period)
         old = previous.cells.get(key)
-        if old is None or old["value"] == new["value"]:
+        # the number as bulletin_cells.csv prints it (files.csv_rows)
+        new_value = format_value(cell.value, int(cell.decimals))
+        if old is None or old["value"] == new_value:
             continue
-        table, measure, series, period = key
-        source = sources.get(table, "")
-        if source and source not in found:
-            found[source] = revisions(con, product, source, _download_date(previous.manifest, source))
-        ranges = depends_on(measure, period)
-        moved = [
-            r for r in found.get(source, []) if any(start <= r.period_start <= end for start, end in ranges)
-        ]
-        rows.append(
-            {
-                "table": table,
-                "measure": measure,
-                "series": series,
-                "series_zh": new["series_zh"],
-                "period": period,
-                "old_value": old["value"],
-                "new_value": new["value"],
-                "decimals": new["decimals"],
-                "source": source,
-                "revised_months": ";".join(sorted({r.period for r in moved})),
-                "old_download_date": str(min(r.old_download_date for r in moved)) if moved else "",
-                "new_download_date": str(max(r.new_download_date for r in moved)) if moved else "",
-            }
+        source = sources.get(cell.table, "")
+        if source and cell.table not in found:
+            since = _download_date(previous.manifest, source)
+            found[cell.table] = revisions(con, cell.table, since)
+        ranges = depends_on(cell.measure, cell.when)
+        moved = tuple(
+            r for r in found.get(cell.table, []) if any(start <= r.period_start <= end for start, end in ranges)
         )
+        row = {
+            "table": cell.table,
+            "measure": cell.measure,
+            "series": cell.series,
+            "series_zh": cell.series_zh,
+            "period": cell.period,
+            "old_value": old["value"],
+            "new_value": new_value,
+            "decimals": str(cell.decimals),
+            "source": source,
+            "revised_months": ";".join(sorted({period_label(r.period_start, r.period_grain) for r in moved})),
+            "old_download_date": str(min(r.old_download_date for r in moved)) if moved else "",
+            "new_download_date": str(max(r.new_download_date for r in moved)) if moved else "",
+        }
+        rows.append(RevisedCell(row, cell.when, moved))
     return rows
 
 
-def write_revisions(path: Path, rows: Sequence[dict[str, str]]) -> None:
+def write_revisions(path: Path, rows: Sequence[RevisedCell]) -> None:
     """revisions.csv: UTF-8, a header row, LF line ends (a header only when nothing changed)."""
-    files.write_csv(path, REVISIONS_COLUMNS, ([row[c] for c in REVISIONS_COLUMNS] for row in rows))
+    files.write_csv(path, REVISIONS_COLUMNS, ([r.row[c] for c in REVISIONS_COLUMNS] for r in rows))
 
 
 def _measure_zh(table: str, measure: str) -> str:
@@ -182,7 +189,7 @@ def _measure_zh(table: str, measure: str) -> str:
 
 
 def revisions_markdown(
-    rows: Sequence[dict[str, str]], previous: Previous | None, titles: dict[str, str]
+    rows: Sequence[RevisedCell], previous: Previous | None, titles: dict[str, str]
 ) -> str:
     """The draft's section on revisions: a line a revised cell, or why there is none."""
     lines = ["## 修正說明", ""]
@@ -194,16 +201,18 @@ def revisions_markdown(
         lines.append(f"{against}，本期已刊數值均無修正。")
         return "\n".join(lines) + "\n"
     lines += [f"{against}，下列已刊數值因資料來源修正而變動（共{len(rows)}項）：", ""]
-    for row in rows:
+    for revised in rows:
+        row = revised.row
         old, new = row["old_value"], row["new_value"]
         table = row["table"]
         where = "｜".join((titles.get(table, table), row["series_zh"], _measure_zh(table, row["measure"])))
-        line = f"- {where}｜{period_zh(row['period'])}：由 {old} 修正為 {new}"
-        if row["revised_months"]:
-            months = "、".join(month_zh(m) for m in row["revised_months"].split(";"))
+        line = f"- {where}｜{period_zh(revised.period)}：由 {old} 修正為 {new}"
+        if revised.moved:
+            months = sorted({(r.period_start, r.period_grain) for r in revised.moved})
+            named = "、".join(month_zh(start, grain) for start, grain in months)
             line += (
                 f"（{SOURCE_ZH.get(row['source'], row['source'])} {row['new_download_date']} 下載之資料"
-                f"修正 {months}，前期採 {row['old_download_date']} 下載）"
+                f"修正 {named}，前期採 {row['old_download_date']} 下載）"
             )
         else:
             line += "（非來源資料修正所致）"

@@ -24,7 +24,7 @@ import os
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -43,8 +43,7 @@ from .layout import (
     NOT_APPLICABLE,
     PRELIMINARY_MARK,
     ExhibitLayout,
-    is_span,
-    is_year_to_date,
+    Period,
     number_format,
     period_header,
     preliminary_note,
@@ -71,7 +70,7 @@ class GridCell:
 class Grid:
     rows: list[list[GridCell]]
     header_row: int  # 0-based index of the period header row
-    columns: list[str]  # period codes of the number columns, in order
+    columns: list[Period]  # the periods of the number columns, in order
     block_rows: dict[str, int]  # measure -> 0-based index of its block's label row
     series_rows: dict[tuple[str, str], int]  # (measure, series) -> 0-based row index
 
@@ -81,7 +80,7 @@ def _ordered(items: dict[str, int]) -> list[str]:
 
 
 def table_grid(
-    layout: ExhibitLayout, title: str, cells: Sequence[Cell], preliminary_months: Sequence[str] = ()
+    layout: ExhibitLayout, title: str, cells: Sequence[Cell], preliminary_months: Sequence[date] = ()
 ) -> Grid:
     """An exhibit laid out as rows: title, header, blocks, source line, note and, when a
     column holds a preliminary month, the footnote naming the months (``preliminary_months``).
@@ -92,15 +91,18 @@ def table_grid(
     """
     block_measures = [b.measure for b in layout.blocks]
     printed = [c for c in cells if c.measure in block_measures]
-    periods = _ordered({c.period: c.period_order for c in printed})
-    spans = _ordered({c.period: c.period_order for c in cells if c.measure == layout.span_measure})
+    typed = {c.period: c.when for c in cells}
+    periods = [typed[p] for p in _ordered({c.period: c.period_order for c in printed})]
+    spans = [
+        typed[p] for p in _ordered({c.period: c.period_order for c in cells if c.measure == layout.span_measure})
+    ]
     by_key = {(c.measure, c.series, c.period): c for c in cells}
     series_zh = {c.series: c.series_zh for c in cells}
     shown = set(block_measures) | {layout.span_measure}
     marked = {c.period for c in cells if c.is_preliminary and c.measure in shown}
 
-    def head(period: str, measure: str | None = None) -> GridCell:
-        mark = PRELIMINARY_MARK if period in marked else ""
+    def head(period: Period, measure: str | None = None) -> GridCell:
+        mark = PRELIMINARY_MARK if period.code in marked else ""
         return GridCell(period_header(period, measure) + mark, "header")
 
     rows: list[list[GridCell]] = [[GridCell(title, "title")]]
@@ -123,12 +125,12 @@ def table_grid(
             series_rows[(block.measure, series)] = len(rows)
             row = [GridCell(series_zh[series], "label")]
             for period in periods:
-                cell = by_key.get((block.measure, series, period))
+                cell = by_key.get((block.measure, series, period.code))
                 row.append(
                     GridCell(cell.value, "number", cell.decimals) if cell else GridCell(None, "number")
                 )
             for period in spans:
-                cell = by_key.get((layout.span_measure, series, period)) if with_span else None
+                cell = by_key.get((layout.span_measure, series, period.code)) if with_span else None
                 row.append(
                     GridCell(cell.value, "number", cell.decimals)
                     if cell
@@ -147,11 +149,12 @@ def table_grid(
 
 @dataclass(frozen=True)
 class MirrorTable:
-    """The mirror check as the workbook prints it (the rows of fct_mirror_tw_us_server_trade)."""
+    """The mirror check as the workbook prints it: the rows of fct_mirror_tw_us_server_trade,
+    each with its period typed (``when``: :func:`marts.mirror_rows`)."""
 
     title: str
     rows: Sequence[dict]
-    preliminary_months: Sequence[str] = ()
+    preliminary_months: Sequence[date] = ()
     hs_code: str = "847150"
 
 
@@ -190,7 +193,7 @@ def mirror_grid(mirror: MirrorTable) -> list[list[GridCell]]:
     for row in mirror.rows:
         mark = PRELIMINARY_MARK if row["is_preliminary"] else ""
         marked = marked or bool(mark)
-        out = [GridCell(period_header(row["period"]) + mark, "label")]
+        out = [GridCell(period_header(row["when"]) + mark, "label")]
         for column in ("tw_reported_exports_usd", "us_reported_imports_usd", "gap_usd"):
             out.append(GridCell(row[column] / MIRROR_DIVISOR, "number", 2))
         pct = row["gap_pct"]
@@ -251,9 +254,9 @@ def render_grid(ws, grid: Grid) -> None:
     render_rows(ws, grid.rows)
     ws.column_dimensions["A"].width = 18
     for c, period in enumerate(grid.columns, start=2):
-        ws.column_dimensions[get_column_letter(c)].width = 16 if is_span(period) else 11
+        ws.column_dimensions[get_column_letter(c)].width = 16 if period.is_span else 11
     header = grid.header_row + 1
-    if any(is_span(p) for p in grid.columns):
+    if any(p.is_span for p in grid.columns):
         ws.row_dimensions[header].height = 32
     ws.freeze_panes = ws.cell(row=header + 1, column=2)
     ws.page_setup.orientation = "landscape"
@@ -284,7 +287,7 @@ def add_figure_chart(ws, grid: Grid, title: str, value_label: str) -> None:
     series.cat = AxDataSource(strRef=StrRef(f=str(categories)))
     series.graphicalProperties.solidFill = BAR_COLOUR
     series.graphicalProperties.line.solidFill = BAR_COLOUR
-    if grid.columns and is_year_to_date(grid.columns[-1]):
+    if grid.columns and grid.columns[-1].is_year_to_date:
         point = DataPoint(idx=len(grid.columns) - 1)
         point.graphicalProperties.solidFill = YEAR_TO_DATE_COLOUR
         point.graphicalProperties.line.solidFill = YEAR_TO_DATE_COLOUR
@@ -318,13 +321,13 @@ def build_workbook(
     cells: dict[str, Sequence[Cell]],
     *,
     layouts: dict[str, ExhibitLayout] | None = None,
-    preliminary: dict[str, Sequence[str]] | None = None,
+    preliminary: dict[str, Sequence[date]] | None = None,
     mirror: MirrorTable | None = None,
     draft: str | None = None,
 ) -> Workbook:
     """One sheet per exhibit, in the bulletin's order; then the mirror check and the draft
     (when given). ``layouts``: the exhibits' layouts (LAYOUTS by default); ``preliminary``:
-    each exhibit's preliminary months, for the footnote."""
+    each exhibit's preliminary months (their first days), for the footnote."""
     layouts = layouts or LAYOUTS
     preliminary = preliminary or {}
     wb = Workbook()
