@@ -277,7 +277,7 @@ class Warehouse(dg.ConfigurableResource):
         _require_declared(context)
         run_id = context.run.run_id
         if run_id in _failed_runs:
-            raise dg.Failure(description="a writing step of this run failed: nothing it wrote is made live")
+            raise dg.Failure(description="a step of this run failed: nothing it wrote is made live")
         live = self.live
         copy = working_copy_path(live, run_id)
         if copy.exists():
