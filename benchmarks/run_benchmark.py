@@ -151,7 +151,7 @@ def worker_direct(raw: Path, warehouse: Path, publish_dir: Path, target_path: Pa
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
-    # What the dbt asset runs (orchestration.project.dbt_build_args() for the default product).
+    # What the dbt asset runs (orchestration.assets.dbt_invocation.dbt_build_args() for the default product).
     dbt = Path(sys.executable).with_name("dbt")
     proc = subprocess.run(
         [str(dbt), "build", "--full-refresh", "--target-path", str(target_path)],
