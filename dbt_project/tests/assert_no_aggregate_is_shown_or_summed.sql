@@ -49,15 +49,7 @@ latest_ranked as (
         ) as series_rank
     from periods
     where
-        not periods.is_total
-        and (
-            (periods.ytd_last_month is not null and periods.period_kind = 'ytd')
-            or (
-                periods.ytd_last_month is null
-                and periods.period_kind = 'year'
-                and periods.period_year = periods.last_full_year
-            )
-        )
+        not periods.is_total and periods.is_ranking_column
 
 ),
 

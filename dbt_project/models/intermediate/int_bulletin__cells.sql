@@ -33,11 +33,7 @@ ranked as (
         row_number() over (partition by edition, exhibit order by value desc, series asc) as series_rank
     from periods
     where
-        not is_total
-        and (
-            (ytd_last_month is not null and period_kind = 'ytd')
-            or (ytd_last_month is null and period_kind = 'year' and period_year = last_full_year)
-        )
+        not is_total and is_ranking_column
 
 ),
 

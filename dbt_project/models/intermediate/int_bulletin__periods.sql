@@ -158,7 +158,14 @@ final as (
         is_preliminary,
         latest_period,
         last_full_year,
-        ytd_last_month
+        ytd_last_month,
+        -- the column the partners shown are chosen by: the year to date where there is one,
+        -- else the last full year
+        coalesce(
+            (ytd_last_month is not null and period_kind = 'ytd')
+            or (ytd_last_month is null and period_kind = 'year' and period_year = last_full_year),
+            false
+        ) as is_ranking_column
     from typed
 
 )

@@ -82,15 +82,7 @@ latest_column as (
     select periods.edition, periods.exhibit, periods.series, periods.period, periods.value
     from periods
     where
-        not periods.is_total
-        and (
-            (periods.ytd_last_month is not null and periods.period_kind = 'ytd')
-            or (
-                periods.ytd_last_month is null
-                and periods.period_kind = 'year'
-                and periods.period_year = periods.last_full_year
-            )
-        )
+        not periods.is_total and periods.is_ranking_column
 
 ),
 
