@@ -18,7 +18,7 @@ a check that fails (dbt tests run inside the dbt step) or a cancelled run leaves
 as it was, and the run's copy is removed at its end; a killed process's copy is removed by the
 next run.
 
-The lock (``flock`` on ``<warehouse>.lock``) is held from the first writing step to the swap,
+The lock (``filelock``'s native ``flock`` on ``<warehouse>.lock``) is held from the first writing step to the swap,
 so two runs, whoever starts them, never write at once: the second waits (up to
 ``BULLETIN_LOCK_TIMEOUT`` seconds, default 1800) and then fails with a message naming the
 holder. The kernel drops the lock when the holding process ends, killed or not.
@@ -27,23 +27,22 @@ holder. The kernel drops the lock when the holding process ends, killed or not.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import filelock
 
 # The op tag that declares a step writes the warehouse: ``@dg.asset(op_tags=WRITES_WAREHOUSE)``.
 WRITES_WAREHOUSE_TAG = "bulletin/writes-warehouse"
 WRITES_WAREHOUSE = {WRITES_WAREHOUSE_TAG: "true"}
 
 # Locks are held per process (one run a process with the in-process executor).
-_held_locks: dict[str, int] = {}
+_held_locks: dict[str, filelock.FileLock] = {}
 # Runs of this process in which a writing step failed: their working copy is never swapped in.
 _failed_runs: set[str] = set()
 
@@ -109,40 +108,50 @@ def working_copy_path(warehouse: Path, run_id: str) -> Path:
     return warehouse.with_name(f".{warehouse.name}.run-{run_id}")
 
 
-def acquire_lock(warehouse: Path, holder: str, timeout: float | None = None) -> int:
-    """An exclusive lock on the warehouse, held until :func:`release_lock` or the process ends."""
+def _note_holder(holder: str) -> Callable[[int], None]:
+    """What a waiting run reads in the lock file: who holds the lock (written once it is taken)."""
+
+    def note(fd: int) -> None:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"holder": holder, "pid": os.getpid()}).encode(), 0)
+
+    return note
+
+
+def acquire_lock(warehouse: Path, holder: str, timeout: float | None = None) -> None:
+    """An exclusive lock on the warehouse, held until :func:`release_lock` or the process ends.
+
+    ``filelock``'s native lock (``flock`` on ``<warehouse>.lock``) tries every half second until
+    ``timeout`` (``BULLETIN_LOCK_TIMEOUT``, default 1800 s; 0 tries once); the file stays in place,
+    and the holder's name is written into it once the lock is taken."""
     key = str(warehouse)
     if key in _held_locks:
-        return _held_locks[key]
+        return
     timeout = float(os.environ.get("BULLETIN_LOCK_TIMEOUT", "1800")) if timeout is None else timeout
     path = lock_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                other = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
-                os.close(fd)
-                raise WarehouseLockTimeout(
-                    f"the warehouse {warehouse} is being written by another run ({other or 'unknown'}); "
-                    f"waited {timeout:.0f}s. Let it finish, then run again."
-                ) from None
-            time.sleep(0.5)
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, json.dumps({"holder": holder, "pid": os.getpid()}).encode(), 0)
-    _held_locks[key] = fd
-    return fd
+    lock = filelock.FileLock(
+        path,
+        thread_local=False,  # held by the process: a run's steps and its teardown share it
+        poll_interval=0.5,
+        preserve_lock_file=True,  # never a soft lock: the kernel drops it when the process dies
+        on_acquired=_note_holder(holder),
+    )
+    try:
+        lock.acquire(timeout=max(timeout, 0.0))
+    except filelock.Timeout:
+        other = path.read_text(encoding="utf-8", errors="replace").strip() if path.exists() else ""
+        raise WarehouseLockTimeout(
+            f"the warehouse {warehouse} is being written by another run ({other or 'unknown'}); "
+            f"waited {timeout:.0f}s. Let it finish, then run again."
+        ) from None
+    _held_locks[key] = lock
 
 
 def release_lock(warehouse: Path) -> None:
-    fd = _held_locks.pop(str(warehouse), None)
-    if fd is not None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    lock = _held_locks.pop(str(warehouse), None)
+    if lock is not None:
+        lock.release(force=True)
 
 
 @contextlib.contextmanager
