@@ -12,6 +12,14 @@ After the exhibits: the mirror check (鏡像比對: Taiwan's exports to the US a
 imports from Taiwan, both in 億美元, the gap and the gap in percent) and the drafted text
 (草稿, a paragraph a row).
 
+Every sheet prints on pages one A4 landscape page wide (scaled to fit the width, as many
+pages tall as it needs), its title and header rows frozen and repeated on every page. A
+column is as wide as its widest header, label or number (:func:`text_width` counts a CJK
+character twice, by its East Asian Width), so a header never wraps over its border; the
+title, source line and notes span the table's columns and wrap inside them, and the draft's
+paragraphs wrap in one wide column, each row as tall as its wrapped lines
+(:func:`line_count`).
+
 :func:`table_grid` lays an exhibit out as plain rows (testable without openpyxl);
 :func:`build_workbook` renders the grids; :func:`save_workbook` writes the file with a fixed
 date in its properties and zip entries, so the same marts give the same bytes.
@@ -20,7 +28,9 @@ date in its properties and zip entries, so the same marts give the same bytes.
 from __future__ import annotations
 
 import io
+import math
 import os
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +54,7 @@ from .layout import (
     PRELIMINARY_MARK,
     ExhibitLayout,
     Period,
+    format_value,
     number_format,
     period_header,
     preliminary_note,
@@ -159,11 +170,12 @@ class MirrorTable:
 
 
 MIRROR_DIVISOR = 100_000_000  # US$ -> 億美元
+# Two lines each: what, then whose statistics (the column is as wide as the longer line).
 MIRROR_HEADERS = (
     "期間",
-    "我國對美國出口(億美元)：我國海關統計",
-    "美國自我國進口(億美元)：美國進口統計(GTA)",
-    "差額(億美元)：美方減我方",
+    "我國對美國出口(億美元)\n我國海關統計",
+    "美國自我國進口(億美元)\n美國進口統計(GTA)",
+    "差額(億美元)\n美方減我方",
     "差額占我方出口(%)",
 )
 MIRROR_SOURCE = "資料來源：財政部關務署「海關進出口統計」；Global Trade Atlas"
@@ -213,14 +225,28 @@ def draft_paragraphs(markdown: str) -> list[GridCell]:
     for line in markdown.splitlines():
         if not line.strip():
             continue
-        role = "title" if line.startswith("# ") else "block" if line.startswith("#") else "paragraph"
+        role = "title" if line.startswith("# ") else "heading" if line.startswith("#") else "paragraph"
         out.append(GridCell(line.lstrip("#").strip().replace("**", ""), role))
     return out
 
 
+# How the workbook prints: widths in Excel's column units (the width of a digit of the
+# default 11 pt font), heights in points.
+BASE_SIZE = 11  # pt: the default font's
+UNITS_PER_CHARACTER = 1.1  # a half-width character at 11 pt, bold included; a CJK one takes two
+CELL_PADDING = 2  # units: the margins inside a cell
+MIN_NUMBER_WIDTH = 10  # a number column is never narrower (the bulletin's even columns)
+# The draft's one column: narrower than an A4 landscape page at full size, as LibreOffice never
+# scales a sheet of one column to fit (its text would run off the page).
+DRAFT_WIDTH = 90
+LINE_HEIGHT = 1.5  # a line's height in points per point of font size (CJK fonts are tall)
+ROW_PADDING = 3  # pt above and below the lines of a row whose height is set
+WRAP_SLACK = 0.9  # a wrapped line holds a little less than the width: words move whole
+
 _THIN = Side(style="thin")
+_WRAP_TOP = Alignment(horizontal="left", vertical="top", wrap_text=True)
 _STYLES = {
-    "title": dict(font=Font(bold=True, size=12)),
+    "title": dict(font=Font(bold=True, size=12), alignment=_WRAP_TOP),
     "header": dict(
         font=Font(bold=True),
         alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
@@ -230,14 +256,80 @@ _STYLES = {
     "label": dict(alignment=Alignment(horizontal="left")),
     "number": dict(alignment=Alignment(horizontal="right")),
     "text": dict(alignment=Alignment(horizontal="right")),
-    "source": dict(font=Font(size=9)),
-    "note": dict(font=Font(size=9)),
-    "paragraph": dict(alignment=Alignment(horizontal="left", vertical="top", wrap_text=True)),
+    "source": dict(font=Font(size=9), alignment=_WRAP_TOP),
+    "note": dict(font=Font(size=9), alignment=_WRAP_TOP),
+    "heading": dict(font=Font(bold=True), alignment=_WRAP_TOP),
+    "paragraph": dict(alignment=_WRAP_TOP),
 }
+# A row of one such cell spans the sheet's columns (merged) and wraps inside them.
+SPANNING_ROLES = ("title", "source", "note", "heading", "paragraph")
 
 
-def render_rows(ws, rows: Sequence[Sequence[GridCell]]) -> None:
-    """Write rows of cells into a worksheet, styled by role, numbers with their number format."""
+def text_width(text: str) -> int:
+    """The width of a line of text in half-width characters: a wide or fullwidth character
+    (CJK, fullwidth punctuation) counts two, as does an ambiguous one (a CJK font draws it wide)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 1 for ch in text)
+
+
+def _font_of(role: str) -> Font:
+    return _STYLES.get(role, {}).get("font") or Font()
+
+
+def text_units(text: str, role: str = "label") -> float:
+    """The column units the widest line of ``text`` takes in a cell of ``role``'s font."""
+    size = _font_of(role).size or BASE_SIZE
+    widest = max((text_width(line) for line in text.split("\n")), default=0)
+    return widest * UNITS_PER_CHARACTER * size / BASE_SIZE
+
+
+def cell_text(cell: GridCell) -> str:
+    """A cell's text as it prints: a number with its decimals."""
+    if cell.value is None:
+        return ""
+    if cell.role == "number" and cell.decimals is not None and isinstance(cell.value, int | float):
+        return format_value(cell.value, cell.decimals)
+    return str(cell.value)
+
+
+def line_count(text: str, width: float, role: str = "paragraph") -> int:
+    """The lines ``text`` takes wrapped in a cell ``width`` units wide (its explicit lines, each
+    wrapped; a little more than the exact count, never fewer lines)."""
+    room = max(width - CELL_PADDING, 1) * WRAP_SLACK
+    return sum(max(1, math.ceil(text_units(line, role) / room)) for line in text.split("\n"))
+
+
+def row_height(lines: int, role: str = "label") -> float:
+    """The height in points of a row of ``lines`` lines in ``role``'s font."""
+    size = _font_of(role).size or BASE_SIZE
+    return round(lines * size * LINE_HEIGHT + ROW_PADDING, 1)
+
+
+def _spans(row: Sequence[GridCell]) -> bool:
+    return len(row) == 1 and row[0].role in SPANNING_ROLES
+
+
+def column_widths(rows: Sequence[Sequence[GridCell]], min_widths: Sequence[float] = ()) -> list[float]:
+    """Each column's width: its widest cell (headers, labels, numbers; a spanning row aside)
+    plus the cell's margins, at least ``min_widths`` (a column each)."""
+    count = max((len(row) for row in rows if not _spans(row)), default=1)
+    widths = [float(min_widths[c]) if c < len(min_widths) else 0.0 for c in range(count)]
+    for row in rows:
+        if _spans(row):
+            continue
+        for c, cell in enumerate(row):
+            text = cell_text(cell)
+            if text:
+                widths[c] = max(widths[c], text_units(text, cell.role) + CELL_PADDING)
+    return [round(w, 1) for w in widths]
+
+
+def render_rows(ws, rows: Sequence[Sequence[GridCell]], widths: Sequence[float]) -> None:
+    """Write rows of cells into a worksheet, styled by role, numbers with their number format;
+    columns ``widths`` wide. A row of one title, source, note or paragraph spans the columns
+    (merged when there are several) and is as tall as its wrapped lines; a header row with
+    lines of its own (a line break) as tall as they are."""
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
     for r, row in enumerate(rows, start=1):
         for c, cell in enumerate(row, start=1):
             if cell.value is None and cell.role not in ("header", "block"):
@@ -247,22 +339,37 @@ def render_rows(ws, rows: Sequence[Sequence[GridCell]]) -> None:
                 setattr(target, attr, style)
             if cell.role == "number" and cell.decimals is not None:
                 target.number_format = number_format(cell.decimals)
+        if _spans(row):
+            cell = row[0]
+            if len(widths) > 1:
+                ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(widths))
+            lines = line_count(cell_text(cell), sum(widths), cell.role)
+            ws.row_dimensions[r].height = row_height(lines, cell.role)
+        else:
+            lines = max((cell_text(cell).count("\n") + 1 for cell in row if cell.role == "header"), default=1)
+            if lines > 1:
+                ws.row_dimensions[r].height = row_height(lines, "header")
 
 
-def render_grid(ws, grid: Grid) -> None:
-    """Write a grid into a worksheet, numbers with their number format."""
-    render_rows(ws, grid.rows)
-    ws.column_dimensions["A"].width = 18
-    for c, period in enumerate(grid.columns, start=2):
-        ws.column_dimensions[get_column_letter(c)].width = 16 if period.is_span else 11
-    header = grid.header_row + 1
-    if any(p.is_span for p in grid.columns):
-        ws.row_dimensions[header].height = 32
-    ws.freeze_panes = ws.cell(row=header + 1, column=2)
+def set_print(ws, frozen_rows: int, frozen_columns: int = 0) -> None:
+    """Print on pages one A4 landscape page wide, as many tall as needed; the first
+    ``frozen_rows`` rows (title, header) frozen on screen and repeated on every page, and the
+    first ``frozen_columns`` columns (the labels) frozen."""
+    ws.freeze_panes = ws.cell(row=frozen_rows + 1, column=frozen_columns + 1)
+    ws.print_title_rows = f"1:{frozen_rows}"
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+
+
+def render_grid(ws, grid: Grid) -> None:
+    """Write a grid into a worksheet, numbers with their number format, set up to print."""
+    minimum = [0] + [MIN_NUMBER_WIDTH] * len(grid.columns)
+    render_rows(ws, grid.rows, column_widths(grid.rows, minimum))
+    set_print(ws, frozen_rows=grid.header_row + 1, frozen_columns=1)
 
 
 def add_figure_chart(ws, grid: Grid, title: str, value_label: str) -> None:
@@ -302,18 +409,19 @@ def add_figure_chart(ws, grid: Grid, title: str, value_label: str) -> None:
 
 
 def render_mirror(ws, mirror: MirrorTable) -> None:
-    render_rows(ws, mirror_grid(mirror))
-    ws.column_dimensions["A"].width = 14
-    for column in "BCDE":
-        ws.column_dimensions[column].width = 22
+    rows = mirror_grid(mirror)
     if mirror.rows:
-        ws.row_dimensions[2].height = 32
-        ws.freeze_panes = "B3"
+        render_rows(ws, rows, column_widths(rows, [0] + [MIN_NUMBER_WIDTH] * (len(MIRROR_HEADERS) - 1)))
+        set_print(ws, frozen_rows=2, frozen_columns=1)
+    else:
+        render_rows(ws, rows, [DRAFT_WIDTH])
+        set_print(ws, frozen_rows=1)
 
 
 def render_draft(ws, markdown: str) -> None:
-    render_rows(ws, [[cell] for cell in draft_paragraphs(markdown)])
-    ws.column_dimensions["A"].width = 120
+    """The draft a paragraph a row, in one wide column, each wrapped and as tall as its lines."""
+    render_rows(ws, [[cell] for cell in draft_paragraphs(markdown)], [DRAFT_WIDTH])
+    set_print(ws, frozen_rows=1)
 
 
 def build_workbook(
