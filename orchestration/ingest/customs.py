@@ -21,12 +21,14 @@ import duckdb
 
 from .checks import RowCheck, check_header, first_bad_row, refuse_unless_text
 from .csv_reader import (
+    NOT_UTF8_ERROR,
+    Rejects,
     TextParts,
     check_every_line_read,
     csv_columns,
-    is_invalid_unicode,
     read_csv_sql,
     reader_error,
+    rejected_line_error,
     utf8_parts,
 )
 from .encoding import quick_text_encoding, sniff_text_encoding
@@ -174,19 +176,25 @@ def insert(
     else:
         text, scan = transcode_to_utf8(file, encoding, workdir, ENCODINGS)
         scanning = None
+    rejects = Rejects(f"_ingest_{SPEC.source}_read")
     try:
-        inserted = _insert_fast(con, file, text, table)
+        rejects.drop(con)
+        inserted = _insert_fast(con, file, text, table, rejects)
+        rejected = rejects.first(con, text)
     except duckdb.Error as exc:
         stop.set()
-        if is_invalid_unicode(exc) and encoding == "utf-8":
+        raise reader_error(file, exc, len(COLUMNS), ",") from exc
+    if rejected is not None:
+        stop.set()
+        if rejected.error_type == NOT_UTF8_ERROR and encoding == "utf-8":
             # The whole-file check names the line and the bytes, as for any download.
             if sniff_text_encoding(file, ENCODINGS) != "utf-8":
                 raise file.error(
                     None,
                     "the file starts as UTF-8 but is Big5 (CP950) further on: it mixes two "
                     "encodings; download it again",
-                ) from exc
-        raise reader_error(file, exc, len(COLUMNS), ",", text) from exc
+                )
+        raise rejected_line_error(file, rejected, len(COLUMNS), ",")
     if scanning is not None:
         scan = scanning.result()
     complete = inserted > 0 and inserted + SKIP_LINES == scan.lines
@@ -201,7 +209,9 @@ def insert(
     return scan, inserted
 
 
-def _insert_fast(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextParts, table: str) -> int:
+def _insert_fast(
+    con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextParts, table: str, rejects: Rejects
+) -> int:
     """The one pass over a clean file: its rows into ``table`` as they are; their count.
 
     Clean means what the portal writes: no spaces around a field, periods such as 113年9月,
@@ -216,10 +226,13 @@ def _insert_fast(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextP
     inserted in, which is the file's (DuckDB keeps it: ``preserve_insertion_order``), the
     month from the period's label, parsed once a label (a file of millions of rows has about
     a hundred). When that setting is off, the rows are numbered as read.
+
+    A line the reader cannot read as a row is left out too, and recorded in ``rejects``: the
+    caller names the first such line.
     """
     ordered = bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0])
     source_row = "NULL" if ordered else f"ordinality + {SKIP_LINES}"
-    reader = read_csv_sql(list(COLUMNS), ",", SKIP_LINES, "$path", ordinality=not ordered)
+    reader = read_csv_sql(list(COLUMNS), ",", SKIP_LINES, "$path", ordinality=not ordered, rejects=rejects)
     columns = ", ".join(c for c, _ in SCHEMA)
     # No join here (a hash join would not keep the file's order); no per-row parse of the period.
     result = con.execute(
