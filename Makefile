@@ -20,7 +20,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help install fonts run test test-fast dev dbt-build dbt-test rebuild lint bench clean
+.PHONY: help install run test test-fast dev dbt-build dbt-test rebuild lint bench clean
 
 help:
 	@echo "make run       install (once) and materialize every asset: raw -> dbt -> published/"
@@ -32,7 +32,6 @@ help:
 	@echo "make rebuild   put a damaged warehouse aside and build it again from raw/ (every download is there)"
 	@echo "make lint      ruff and sqlfluff"
 	@echo "make bench     the benchmark: a generated full customs extract, and the refresh (see README)"
-	@echo "make fonts     (root, Debian) install fonts-noto-cjk for figure1.png's Chinese labels"
 
 # One install at a time (flock), and only when pyproject.toml changed since the last one.
 $(STAMP): pyproject.toml
@@ -58,21 +57,10 @@ $(DAGSTER_HOME_DIR):
 	@mkdir -p $(DAGSTER_HOME_DIR)
 	@cp -n orchestration/dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml 2>/dev/null || true
 
-# figure1.png has Chinese labels when a CJK font is installed, else English ones. Optional:
-# as root with apt-get, install Debian's fonts-noto-cjk when no CJK font is there; never fatal.
-fonts:
-	@if ! dpkg -s fonts-noto-cjk >/dev/null 2>&1 \
-	  && [ "$$(fc-list 2>/dev/null | grep -ciE 'cjk|wenquanyi|droid sans fallback' || true)" = 0 ] \
-	  && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  echo "== installing fonts-noto-cjk (Chinese labels in figure1.png)"; \
-	  ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null ) \
-	    || echo "   fonts-noto-cjk not installed: figure1.png gets English labels"; \
-	fi
-
-run: fonts $(MANIFEST) $(DAGSTER_HOME_DIR)
+run: $(MANIFEST) $(DAGSTER_HOME_DIR)
 	$(VENV)/bin/python -m orchestration.cli run
 
-test: fonts $(MANIFEST) $(DAGSTER_HOME_DIR)
+test: $(MANIFEST) $(DAGSTER_HOME_DIR)
 	$(VENV)/bin/python -m pytest
 
 # The edit loop: parsers, seeds, dbt unit tests, draft and workbook logic; no full pipeline run

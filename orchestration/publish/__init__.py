@@ -111,7 +111,6 @@ def write_publication(
     run: dict,
     *,
     previous: Path | None = None,
-    font: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Write every file of a publication into ``folder`` (empty, existing); return the manifest.
@@ -196,7 +195,7 @@ def write_publication(
 
     figure = next((e for e in exhibits if e.code == FIGURE_EXHIBIT), None)
     if figure is not None:
-        chart.write_figure1(folder / FIGURE, figure, cells[figure.code], font, layouts[figure.code])
+        chart.write_figure1(folder / FIGURE, figure, cells[figure.code], layouts[figure.code])
         note(FIGURE)
 
     manifest = files.build_manifest(
@@ -245,7 +244,6 @@ def stage(
     run: dict,
     token: str,
     *,
-    font: str | None = None,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
@@ -255,7 +253,7 @@ def stage(
     staging = atomic.new_staging(target, token)
     try:
         manifest = write_publication(
-            con, staging, run, previous=atomic.current_publication(target), font=font, progress=progress
+            con, staging, run, previous=atomic.current_publication(target), progress=progress
         )
         problems = files.verify_folder(staging)
         missing = sorted(
@@ -277,7 +275,6 @@ def publish(
     *,
     token: str = "local",
     keep: int = atomic.KEEP,
-    font: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Stage the warehouse's product, switch its link (``target``, or ``target/<hs code>`` for a
@@ -285,7 +282,7 @@ def publish(
     run = run or {"published_at": datetime.now(UTC).isoformat(timespec="seconds")}
     product = marts.product(con)
     where = publication_target(target, product)
-    version = stage(con, where, run, token, font=font, progress=progress)
+    version = stage(con, where, run, token, progress=progress)
     atomic.activate(where, version)
     atomic.prune(where, keep)
     if where != target:

@@ -1,17 +1,21 @@
 """figure1.png: Taiwan's server production value by year and the year-to-date bar.
 
 Drawn with matplotlib's Agg canvas at a fixed size and resolution, with no software name or
-date in the PNG's metadata, so the same values give the same bytes. Labels are Chinese, as
-the bulletin prints them, when the machine has a font that covers every character drawn
-(Noto Sans CJK, Noto Serif CJK, WenQuanYi, Droid Sans Fallback, …: `make fonts` installs
-Debian's fonts-noto-cjk); otherwise English, never boxes for missing glyphs.
+date in the PNG's metadata, so the same values give the same bytes. Every word is drawn with
+the project's own font, ``fonts/`` beside this file (a subset of Noto Sans CJK TC, Regular and
+Bold, under the SIL Open Font License: see fonts/README.md), never with a font of the machine:
+the labels are Chinese, as the bulletin prints them, and the PNG has the same bytes on every
+machine (with the same matplotlib, whose wheel brings its own FreeType). Only when a title or
+label holds a character that font lacks (another product's name with a rare character: the
+font has Big5's 5,401 common characters and every character of the seeds) is the chart drawn
+with English labels, with a warning naming the characters, never with boxes for missing glyphs.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,19 +33,14 @@ FIGURE_SIZE = (10.0, 5.6)  # inches
 DPI = 120  # 1200 x 672 pixels
 BAR_COLOUR = "#4472C4"
 YEAR_TO_DATE_COLOUR = "#ED7D31"
-# Preferred CJK families, Traditional Chinese first; any other font that covers the text will do.
-CJK_FAMILIES = (
-    "Noto Sans CJK TC",
-    "Noto Sans TC",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK SC",
-    "Noto Serif CJK TC",
-    "Noto Serif CJK JP",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Droid Sans Fallback",
-)
-_CJK_FILE_HINTS = ("cjk", "wqy", "wenquanyi", "droidsansfallback", "notosanstc", "notoseriftc")
+# The shipped font (orchestration/maintenance/make_font_subset.py makes it), package data. Its
+# family name is its own, so no installed font (an installed Noto Sans CJK TC) can stand in.
+FONT_DIR = Path(__file__).resolve().with_name("fonts")
+FONT_FAMILY = "Noto Sans CJK TC Bulletin"
+FONT_FILES = {
+    "normal": FONT_DIR / "NotoSansCJKtc-Bulletin-Regular.ttf",
+    "bold": FONT_DIR / "NotoSansCJKtc-Bulletin-Bold.ttf",
+}
 
 GROWTH_NOTE_ZH = "括號內為年增率(%)"
 GROWTH_NOTE_EN = "In brackets: growth on a year earlier (%)"
@@ -49,40 +48,33 @@ UNIT_ZH = "單位：億元"
 UNIT_EN = "Unit: NT$ 100 million"
 
 
-def _covers(path: str, text: str) -> bool:
-    try:
-        charmap = FT2Font(path).get_charmap()
-    except (OSError, RuntimeError, ValueError):
-        return False
-    return all(ord(ch) in charmap for ch in set(text) if not ch.isspace())
+class MissingGlyphWarning(UserWarning):
+    """The shipped font has no glyph for a character of the chart's Chinese text."""
 
 
-@functools.cache
-def _register_system_cjk_fonts() -> None:
-    """Add CJK font files matplotlib's cached font list may predate (a font installed since)."""
-    known = {f.fname for f in fm.fontManager.ttflist}
-    for path in fm.findSystemFonts():
-        if path not in known and any(h in os.path.basename(path).lower() for h in _CJK_FILE_HINTS):
-            try:
-                fm.fontManager.addfont(path)
-            except (OSError, RuntimeError, ValueError):
-                continue
+def register_font() -> str:
+    """Add the shipped font files to matplotlib's font manager (once a process: again only if
+    the manager was rebuilt since) and return their family; fails if matplotlib would draw
+    the family's normal or bold weight from any other file."""
+    known = {Path(f.fname) for f in fm.fontManager.ttflist}
+    for path in FONT_FILES.values():
+        if path not in known:
+            fm.fontManager.addfont(path)
+    for weight, path in FONT_FILES.items():
+        found = fm.findfont(fm.FontProperties(family=FONT_FAMILY, weight=weight), fallback_to_default=False)
+        if Path(found).resolve() != path:
+            raise RuntimeError(f"matplotlib draws {FONT_FAMILY} {weight} from {found}, not from {path}")
+    return FONT_FAMILY
 
 
-def find_cjk_font(text: str) -> str | None:
-    """The family name of an installed font that has a glyph for every character of ``text``."""
-    _register_system_cjk_fonts()
-    entries = sorted({(f.name, f.fname) for f in fm.fontManager.ttflist if f.style == "normal"})
-    preferred = sorted(
-        (e for e in entries if e[0] in CJK_FAMILIES), key=lambda e: (CJK_FAMILIES.index(e[0]), e[1])
-    )
-    others = [
-        e for e in entries if e[0] not in CJK_FAMILIES and any(h in e[1].lower() for h in _CJK_FILE_HINTS)
-    ]
-    for name, path in preferred + others:
-        if _covers(path, text):
-            return name
-    return None
+def missing_characters(text: str) -> list[str]:
+    """The characters of ``text`` (spaces aside) that a shipped font file has no glyph for."""
+    wanted = {ch for ch in text if not ch.isspace()}
+    missing: set[str] = set()
+    for path in FONT_FILES.values():
+        charmap = FT2Font(str(path)).get_charmap()
+        missing |= {ch for ch in wanted if ord(ch) not in charmap}
+    return sorted(missing)
 
 
 def figure_texts(
@@ -123,23 +115,42 @@ def _chinese_text(exhibit: Exhibit, cells: Sequence[Cell], layout: ExhibitLayout
 def render_figure1(
     exhibit: Exhibit,
     cells: Sequence[Cell],
-    font: str | None = None,
     *,
     chinese: bool | None = None,
     layout: ExhibitLayout | None = None,
 ) -> bytes:
-    """The PNG's bytes. ``font``: the CJK family to use (found when not given); English labels
-    when there is none (or ``chinese=False``)."""
+    """The PNG's bytes, drawn with the shipped font. Chinese labels unless ``chinese=False`` or
+    the font lacks a character of them (then English ones, and a :class:`MissingGlyphWarning`)."""
+    return draw_figure1(exhibit, cells, chinese=chinese, layout=layout)[1]
+
+
+def draw_figure1(
+    exhibit: Exhibit,
+    cells: Sequence[Cell],
+    *,
+    chinese: bool | None = None,
+    layout: ExhibitLayout | None = None,
+) -> tuple[Figure, bytes]:
+    """The figure, drawn, and its PNG's bytes (see :func:`render_figure1`)."""
+    family = register_font()
     if chinese is None or chinese:
-        font = font or find_cjk_font(_chinese_text(exhibit, cells, layout))
-        chinese = font is not None
+        missing = missing_characters(_chinese_text(exhibit, cells, layout))
+        if missing:
+            warnings.warn(
+                f"figure1.png: English labels, as the shipped font ({FONT_DIR.name}/, {FONT_FAMILY}) "
+                f"has no glyph for {' '.join(missing)}: add them with "
+                "orchestration/maintenance/make_font_subset.py",
+                MissingGlyphWarning,
+                stacklevel=3,
+            )
+        chinese = not missing
     texts = figure_texts(exhibit, cells, chinese=chinese, layout=layout)
-    family = [font, "DejaVu Sans"] if chinese else ["DejaVu Sans"]
 
     with matplotlib.rc_context(
         {
-            "font.family": family,
+            "font.family": [family],
             "axes.unicode_minus": False,
+            "text.parse_math": False,  # a "$" in a name is a dollar, and mathtext has fonts of its own
             "path.simplify": True,
         }
     ):
@@ -207,17 +218,16 @@ def render_figure1(
 
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
-    return buffer.getvalue()
+    return fig, buffer.getvalue()
 
 
 def write_figure1(
     path: Path,
     exhibit: Exhibit,
     cells: Sequence[Cell],
-    font: str | None = None,
     layout: ExhibitLayout | None = None,
 ) -> None:
-    data = render_figure1(exhibit, cells, font, layout=layout)
+    data = render_figure1(exhibit, cells, layout=layout)
     with path.open("wb") as f:
         f.write(data)
         f.flush()

@@ -136,7 +136,7 @@ class ExhibitLayout:
     span_measure: str | None = None
     span_block: str | None = None
     is_figure: bool = False
-    # Figure 1 in English, for machines without a CJK font.
+    # Figure 1 in English, for a title or label the shipped font has no glyph for (chart.py).
     title_en: str | None = None
     source_en: str | None = None
 
@@ -283,7 +283,7 @@ def period_header(period: Period, measure: str | None = None) -> str:
 
 
 def period_label_en(period: Period) -> str:
-    """A period in English, for the chart without a CJK font: ``2024\\nJan-Jul``."""
+    """A period in English, for the chart in English (chart.py): ``2024\\nJan-Jul``."""
     if period.kind == "year":
         return str(period.start.year)
     if period.kind == "ytd":
