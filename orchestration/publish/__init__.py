@@ -8,7 +8,8 @@ as the bulletin prints it, then 鏡像比對 and 草稿), ``figure1.png``, ``bul
 publication), ``revisions.csv`` (every printed cell whose number changed since then, see
 :mod:`.revisions`) and ``manifest.json`` (every file's SHA-256 and size, the product, row
 counts, the exhibits left out and why, each source's latest period and download, the
-preliminary months, the revisions, when the run happened).
+preliminary months, the revisions, when the run happened) and ``datapackage.json`` (every
+CSV as a Frictionless Data Package: fields, types, units, keys; see :mod:`.datapackage`).
 
 The product is the one the warehouse's current edition was built for (the dbt var hs_code):
 the default (847150, servers) is published at ``BULLETIN_PUBLISH_DIR``, any other at
@@ -34,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from ..settings import DEFAULT_HS_CODE, check_hs_code
-from . import atomic, chart, files, marts, revisions, unmapped, workbook
+from . import atomic, chart, datapackage, files, marts, revisions, unmapped, workbook
 from .draft import draft_markdown
 from .layout import (
     CELLS_CSV,
@@ -69,6 +70,7 @@ def expected_files(exhibits: list[str] | None = None) -> list[str]:
     """The names a publication of ``exhibits`` (default: every exhibit) holds."""
     present = list(EXHIBIT_MARTS) if exhibits is None else list(exhibits)
     names = [CELLS_CSV, WORKBOOK, MANIFEST, DRAFT, REVISIONS, f"{MIRROR_MART}.csv", f"{MIRROR_MART}.parquet"]
+    names.append(datapackage.DATAPACKAGE)
     if FIGURE_EXHIBIT in present:
         names.append(FIGURE)
     for code in present:
@@ -161,6 +163,10 @@ def write_publication(
     revised = revisions.revision_rows(con, every, every_cell, before)
     revisions.write_revisions(folder / REVISIONS, revised)
     note(REVISIONS)
+
+    # Every CSV above described for other tools (fields, types, units, keys) from the marts.
+    datapackage.write_datapackage(con, folder, product, exhibits, every_cell)
+    note(datapackage.DATAPACKAGE)
 
     titles = {e.code: e.title_zh for e in every}
     draft_title = None if product.is_default else f"{product.name_zh}產銷與貿易概況（HS {product.hs_code}）"
