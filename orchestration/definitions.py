@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from .assets.catalog import owners, with_code_references
 from .assets.dbt import bulletin_dbt_assets
 from .assets.dbt_invocation import dbt_resource
 from .assets.ingest import ingest_assets
@@ -21,10 +22,18 @@ refresh_job = dg.define_asset_job(
     description="Ingest every download, build the dbt models with their tests, publish the bulletin.",
 )
 
+# Every asset: its owner, the team that owns the bulletin (the owner of dbt's exposure
+# published_bulletin), and a link to its code (the dbt assets' SQL or seed, from dagster-dbt;
+# the Python assets' function, and an ingestion asset's parser).
+assets = dg.map_asset_specs(
+    lambda spec: spec.replace_attributes(owners=owners()),
+    [*ingest_assets, bulletin_dbt_assets, *with_code_references([published_bulletin])],
+)
+
 defs = dg.Definitions(
     # The assets that write the warehouse say so themselves (op_tags=WRITES_WAREHOUSE); a
     # failed step keeps the run's writes from being made live (orchestration/warehouse.py).
-    assets=watch_failures([*ingest_assets, bulletin_dbt_assets, published_bulletin]),
+    assets=watch_failures(assets),
     asset_checks=[publication_matches_manifest],
     jobs=[refresh_job],
     schedules=[monthly_refresh],

@@ -137,8 +137,9 @@ prepare_manifest(dbt_project)
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
+    # each model's and seed's code reference is its file (needs the project)
     dagster_dbt_translator=BulletinTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=True)
     ),
     op_tags=WRITES_WAREHOUSE,
 )
