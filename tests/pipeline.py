@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,9 +35,7 @@ class PipelineRun:
             return con.execute(sql, params or []).fetchall()
 
     def cells(self) -> dict[tuple[str, str, str, str], tuple[float, int]]:
-        rows = self.query(
-            'select "table", measure, series, period, value, decimals from marts.fct_bulletin_cells'
-        )
+        rows = self.query('select "table", measure, series, period, value, decimals from marts.fct_bulletin_cells')
         return {tuple(r[:4]): (r[4], r[5]) for r in rows}
 
 
@@ -63,6 +65,60 @@ def refuse_in_fast_tests(what: str) -> None:
         pytest.fail(f"{what} in the fast suite: mark the test @pytest.mark.slow")
 
 
+class _ForkServer:
+    """This worker's tests/forkserver.py: runs `python -m orchestration.cli …` as forked children
+    of a process that imported the pipeline's libraries once (a third of each run's time)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+
+    def _started(self) -> subprocess.Popen:
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.forkserver"],
+                cwd=PROJECT_ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+            )
+        return self.proc
+
+    def _answer(self, proc: subprocess.Popen, timeout: float) -> dict:
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
+        line = proc.stdout.readline() if ready else ""
+        if not line:
+            proc.kill()
+            self.proc = None
+            raise RuntimeError(f"the fork server gave no answer within {timeout:.0f} s")
+        return json.loads(line)
+
+    def run(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path, timeout: float) -> int:
+        proc = self._started()
+        request = {"argv": argv, "cwd": str(cwd), "env": env, "stdout": str(out), "stderr": str(err)}
+        proc.stdin.write(json.dumps(request) + "\n")
+        proc.stdin.flush()
+        pid = self._answer(proc, 60)["pid"]
+        try:
+            return self._answer(proc, timeout)["returncode"]
+        except RuntimeError:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            raise
+
+
+_FORK_SERVER = _ForkServer()
+
+
+def run_cli(argv: list[str], cwd: Path, env: dict[str, str], logs: Path, timeout: float = 900) -> tuple[int, str, str]:
+    """`python -m orchestration.cli <argv>` in ``cwd`` with ``env``, in a process of its own (a
+    child of this worker's fork server); its return code, stdout and stderr (also kept in ``logs``)."""
+    logs.mkdir(parents=True, exist_ok=True)
+    out, err = logs / "cli.stdout", logs / "cli.stderr"
+    code = _FORK_SERVER.run(argv, cwd, env, out, err, timeout)
+    return code, out.read_text(encoding="utf-8", errors="replace"), err.read_text(encoding="utf-8", errors="replace")
+
+
 def run_pipeline(workdir: Path, raw_dir: Path, *, warehouse: Path | None = None) -> PipelineRun:
     """`python -m orchestration.cli run` (what `make run` calls) in a folder of the test's own."""
     refuse_in_fast_tests("a full pipeline run")
@@ -71,15 +127,9 @@ def run_pipeline(workdir: Path, raw_dir: Path, *, warehouse: Path | None = None)
     publish_dir = workdir / "published"
     dagster_home = workdir / "dagster_home"
     dagster_home.mkdir(exist_ok=True)
-    proc = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run"],
-        cwd=PROJECT_ROOT,
-        env=pipeline_env(raw_dir, warehouse, publish_dir, dagster_home),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    return PipelineRun(raw_dir, warehouse, publish_dir, proc.returncode, proc.stdout, proc.stderr)
+    env = pipeline_env(raw_dir, warehouse, publish_dir, dagster_home)
+    code, stdout, stderr = run_cli(["run"], PROJECT_ROOT, env, dagster_home / "logs")
+    return PipelineRun(raw_dir, warehouse, publish_dir, code, stdout, stderr)
 
 
 def copy_shipped_raw(target: Path) -> Path:
