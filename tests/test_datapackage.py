@@ -61,7 +61,7 @@ def test_frictionless_validates_the_published_package(published):
     # Every resource was read to its end: a row count per CSV, as the files hold.
     for task in report.tasks:
         rows = len(_rows(published / task.place))
-        assert task.stats["rows"] == rows, task.name
+        assert task.stats.get("rows", 0) == rows, task.name  # (no count for a header alone)
 
 
 def test_every_csv_of_the_publication_is_a_resource_and_listed_in_the_manifest(published, package):
