@@ -7,10 +7,12 @@ the UI), and on failure prints what went wrong, in plain words, as its last line
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import dagster as dg
@@ -46,17 +48,153 @@ def unmapped_notes(result: dg.ExecuteInProcessResult) -> list[str]:
     return lines
 
 
-def run() -> int:
+def checks_not_passed(result: dg.ExecuteInProcessResult, descriptions: dict) -> list[str]:
+    """One line an asset check of the run that warned or failed, with what it checks."""
+    from .run_log import check_line
+
+    lines = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        key = evaluation.asset_check_key
+        lines.append(
+            check_line(
+                evaluation.asset_key.to_user_string(),
+                evaluation.check_name,
+                evaluation.severity.value,
+                evaluation.description,
+                descriptions.get(key),
+                evaluation.metadata,
+            )
+        )
+    return lines
+
+
+def publication_summary(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Where the run published, from the publish asset's metadata."""
+    from .publish.layout import MANIFEST
+    from .run_log import publication_lines
+
+    lines = []
+    for materialization in result.asset_materializations_for_node("published_bulletin"):
+        lines += publication_lines(materialization.metadata, MANIFEST)
+    return lines
+
+
+# --- the options ---------------------------------------------------------------------------
+
+
+def run_options(args: argparse.Namespace) -> dict[str, object]:
+    """The run parameters the command line sets, as the dbt asset's run config names them
+    (``DbtRunConfig``: the fields the UI's launchpad shows); an option not given is left out,
+    so its setting comes from where it does without the command line (BULLETIN_HS_CODE,
+    dbt_project.yml's vars)."""
+    given = {"hs_code": args.hs_code, "as_of_date": args.as_of, "first_year": args.first_year}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def run_config(options: dict[str, object], verbose: bool, dbt_op: str) -> dict[str, object]:
+    """The run config of a run from the command line: the dbt asset's (``dbt_op``) config, and
+    Dagster's console logger (every event with ``--verbose``, else the lines of run_log.py)."""
+    from .run_log import console_config
+
+    config: dict[str, object] = dict(console_config(verbose))
+    if options:
+        config["ops"] = {dbt_op: {"config": dict(options)}}
+    return config
+
+
+def _hs_code(value: str) -> str:
+    from .settings import check_hs_code
+
+    try:
+        return check_hs_code(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _date(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def _year(value: str) -> int:
+    if not value.isdigit() or len(value) != 4:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a year (e.g. 2017)")
+    return int(value)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a run: each a field of the dbt asset's run config (see run_options)."""
+    from .settings import DEFAULT_HS_CODE
+
+    parser.add_argument(
+        "--hs-code",
+        type=_hs_code,
+        metavar="CODE",
+        help=f"the product, six digits (default: BULLETIN_HS_CODE, else {DEFAULT_HS_CODE}, servers); "
+        "a product other than the default is published into <publish dir>/CODE/",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the vintage cut-off: only downloads dated on or before this day count "
+        "(default: dbt_project.yml's as_of_date, no limit)",
+    )
+    parser.add_argument(
+        "--first-year",
+        type=_year,
+        metavar="YYYY",
+        help="the first year of the bulletin's annual columns (default: dbt_project.yml's first_year)",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print Dagster's whole event log and every line of dbt's (without it: a line a step, "
+        "dbt's progress and the summary; the whole log is in the Dagster UI either way)",
+    )
+
+
+# --- the commands --------------------------------------------------------------------------
+
+
+def run(options: dict[str, object] | None = None, verbose: bool = False) -> int:
+    from .assets.dbt import bulletin_dbt_assets
     from .definitions import defs
+    from .run_log import DbtProgress, ShortenedOutput, StepPrinter, Terminal, check_descriptions
     from .runs import fail_dead_runs, process_tags
 
     job = defs.resolve_job_def("refresh_bulletin")
+    config = run_config(options or {}, verbose, bulletin_dbt_assets.op.name)
+    started = time.monotonic()
     with dg.DagsterInstance.get() as instance:
         for run_id in fail_dead_runs(instance):
             print(f"run {run_id} had died (its process is gone): marked failed.")
-        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=process_tags())
+        run_id = str(uuid.uuid4())
+        given = ", ".join(f"{name}={value}" for name, value in (options or {}).items())
+        print(f"refresh_bulletin: run {run_id}" + (f" ({given})" if given else ""), flush=True)
+        terminal = Terminal()
+        try:
+            with (
+                contextlib.nullcontext() if verbose else ShortenedOutput(terminal, DbtProgress().lines),
+                StepPrinter(instance, run_id, terminal.write, warnings=not verbose),
+            ):
+                result = job.execute_in_process(
+                    run_config=config, instance=instance, run_id=run_id, raise_on_error=False, tags=process_tags()
+                )
+        finally:
+            terminal.close()
+    seconds = time.monotonic() - started
     if result.success:
-        print(f"refresh_bulletin succeeded (run {result.run_id}).")
+        print(f"refresh_bulletin succeeded in {seconds:.0f}s (run {result.run_id}).")
+        for line in publication_summary(result):
+            print(line)
+        descriptions = check_descriptions([*(defs.assets or []), *(defs.asset_checks or [])])
+        for line in checks_not_passed(result, descriptions):
+            print(line)
         for line in unmapped_notes(result):
             print(line)
         return 0
@@ -99,7 +237,7 @@ def dbt(args: list[str]) -> int:
             remove_with_wal(copy)
 
 
-def rebuild() -> int:
+def rebuild(options: dict[str, object] | None = None, verbose: bool = False) -> int:
     """Put the live warehouse aside (never deleted) and build it again from every download."""
     from .settings import warehouse_path
     from .warehouse import locked
@@ -114,23 +252,33 @@ def rebuild() -> int:
             if wal.exists():
                 os.replace(wal, aside.with_name(aside.name + ".wal"))
             print(f"the warehouse was put aside as {aside}; building it again from the raw folder.")
-    return run()
+    return run(options, verbose)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.cli")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser(
+        "run", help="ingest, build and publish everything", description="Ingest, build and publish everything."
+    )
+    add_run_options(run_parser)
+    rebuild_parser = commands.add_parser(
+        "rebuild",
+        help="put the warehouse aside and build it again from every download in the raw folder",
+        description="Put the warehouse aside and build it again from every download in the raw folder.",
+    )
+    add_run_options(rebuild_parser)
+    dbt_parser = commands.add_parser("dbt", help="dbt on its own, under the warehouse lock (e.g. dbt build)")
+    dbt_parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt's own arguments")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.cli")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="ingest, build and publish everything")
-    commands.add_parser(
-        "rebuild", help="put the warehouse aside and build it again from every download in the raw folder"
-    )
-    dbt_parser = commands.add_parser("dbt", help="dbt on its own, under the warehouse lock (e.g. dbt build)")
-    dbt_parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt's own arguments")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.command == "run":
-        return run()
+        return run(run_options(args), args.verbose)
     if args.command == "rebuild":
-        return rebuild()
+        return rebuild(run_options(args), args.verbose)
     if args.command == "dbt":
         return dbt(args.dbt_args)
     return 2
