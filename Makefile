@@ -60,8 +60,11 @@ $(DAGSTER_HOME_DIR):
 run: $(MANIFEST) $(DAGSTER_HOME_DIR)
 	$(VENV)/bin/python -m orchestration.cli run
 
+# The suite on the machine's cores (pytest-xdist: at most TEST_WORKERS; 2 in CI), a test module
+# to a worker (its module-wide pipeline runs are made once); the shipped run is shared by all.
+TEST_WORKERS ?= 4
 test: $(MANIFEST) $(DAGSTER_HOME_DIR)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n auto --maxprocesses $(TEST_WORKERS) --dist loadscope
 
 # The edit loop: parsers, seeds, dbt unit tests, draft and workbook logic; no full pipeline run
 # (a test that runs one is marked slow, and fails here if it is not).
