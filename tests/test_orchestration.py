@@ -226,7 +226,10 @@ def test_dbt_sees_the_working_copy_under_one_name_and_duckdb_resolves_it(tmp_pat
     copy = tmp_path / ".bulletin.duckdb.run-1"
     duckdb.connect(str(copy)).close()
     with stable_dbt_path(live, copy) as link:
-        assert link == tmp_path / ".bulletin.duckdb.dbt" and link.resolve() == copy.resolve()
+        assert link.name == "bulletin.duckdb" and link.resolve() == copy.resolve()
+        # the same name for any warehouse (the parse is shared); a second run at once gets another
+        with stable_dbt_path(tmp_path / "other" / "bulletin.duckdb", copy) as other:
+            assert other.name == link.name and other.parent != link.parent
         _write_without_checkpoint(link, "create table t as select 42 as x")
         # The write-ahead log belongs to the working copy, not to the link's name: whoever
         # opens the copy next (the marts' metadata, the swap) sees everything dbt wrote.
@@ -235,6 +238,8 @@ def test_dbt_sees_the_working_copy_under_one_name_and_duckdb_resolves_it(tmp_pat
         with duckdb.connect(str(link)) as con:
             assert con.execute("select current_database()").fetchone() == ("bulletin",)
     assert not os.path.lexists(link)
+    with stable_dbt_path(tmp_path / "third" / "bulletin.duckdb", copy) as freed:
+        assert freed.name == link.name and freed.parent.parent == link.parent.parent
     with duckdb.connect(str(copy), read_only=True) as con:
         assert con.execute("select x from t").fetchall() == [(42,)]
 

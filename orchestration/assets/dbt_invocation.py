@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import itertools
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 
 from dagster_dbt import DbtCliInvocation, DbtCliResource
+from filelock import FileLock, Timeout
 from packaging.version import Version
 
 from ..project import dbt_executable, dbt_project
@@ -53,9 +55,16 @@ def dbt_env(dbt_path: Path) -> dict[str, str]:
     return {"BULLETIN_WAREHOUSE": str(dbt_path)}
 
 
-def stable_dbt_path_for(live: Path) -> Path:
-    """The name dbt knows the run's working copy by: ``.<warehouse>.dbt``, the same every run."""
-    return live.with_name(f".{live.name}.dbt")
+def dbt_link_slots() -> Path:
+    """Where the names dbt knows working copies by live: in the dbt project's target folder, so
+    that every warehouse of this checkout (the tests make one per run) shares dbt's parses."""
+    return dbt_project.project_dir / dbt_project.target_path / "warehouse-links"
+
+
+def stable_dbt_path_for(live: Path, slot: int) -> Path:
+    """The name dbt knows the run's working copy by: ``<slot>/<warehouse name>``, the same
+    every run that takes the slot (the first free one: almost always 0)."""
+    return dbt_link_slots() / str(slot) / live.name
 
 
 def target_folder_name(step: str, run_id: str, unique: str) -> str:
@@ -78,21 +87,35 @@ def _remove(path: Path) -> None:
 
 @contextlib.contextmanager
 def stable_dbt_path(live: Path, working_copy: Path) -> Iterator[Path]:
-    """The run's working copy under a name that is the same every run: ``.<warehouse>.dbt``.
+    """The run's working copy under a name that is the same every run: a link in a slot.
 
-    dbt re-parses the whole project (~10 s) when its profile changes, and the profile holds
+    dbt re-parses the whole project (seconds) when its profile changes, and the profile holds
     the DuckDB path; the working copy is named by run, so dbt gets this symlink instead, and
-    every run after the first reuses the parse. Made and removed under the warehouse lock
-    (the caller holds it). DuckDB resolves the link: the file it locks, the catalog name and
-    the write-ahead log are the working copy's own (tests/test_orchestration.py checks this).
+    every run after the first reuses the parse, whichever warehouse it builds. A slot is held
+    (a file lock) from the link's making to its removal, so two runs at once, on two
+    warehouses, take two slots. DuckDB resolves the link: the file it locks, the catalog name
+    and the write-ahead log are the working copy's own (tests/test_orchestration.py checks this).
     """
-    link = stable_dbt_path_for(live)
-    _remove(link)
-    os.symlink(working_copy.name, link)
-    try:
-        yield link
-    finally:
-        _remove(link)
+    slots = dbt_link_slots()
+    slots.mkdir(parents=True, exist_ok=True)
+    for slot in itertools.count():
+        lock = FileLock(slots / f"{slot}.lock")
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            continue
+        try:
+            link = stable_dbt_path_for(live, slot)
+            link.parent.mkdir(exist_ok=True)
+            _remove(link)
+            os.symlink(working_copy.resolve(), link)
+            try:
+                yield link
+            finally:
+                _remove(link)
+        finally:
+            lock.release()
+        return
 
 
 @contextlib.contextmanager
