@@ -9,7 +9,9 @@ publication), ``revisions.csv`` (every printed cell whose number changed since t
 :mod:`.revisions`) and ``manifest.json`` (every file's SHA-256 and size, the product, row
 counts, the exhibits left out and why, each source's latest period and download, the
 preliminary months, the revisions, when the run happened) and ``datapackage.json`` (every
-CSV as a Frictionless Data Package: fields, types, units, keys; see :mod:`.datapackage`).
+CSV as a Frictionless Data Package: fields, types, units, keys; see :mod:`.datapackage`),
+and the bulletin itself laid out like No. 459, from the same cells and draft: ``bulletin.html``
+(one self-contained page) and ``bulletin.pdf`` (A4), see :mod:`.bulletin_document`.
 
 The product is the one the warehouse's current edition was built for (the dbt var hs_code):
 the default (847150, servers) is published at ``BULLETIN_PUBLISH_DIR``, any other at
@@ -35,7 +37,19 @@ from pathlib import Path
 import duckdb
 
 from ..settings import DEFAULT_HS_CODE, check_hs_code
-from . import atomic, chart, datapackage, files, marts, revisions, unmapped, workbook
+from . import (
+    atomic,
+    bulletin_document,
+    bulletin_html,
+    bulletin_pdf,
+    chart,
+    datapackage,
+    files,
+    marts,
+    revisions,
+    unmapped,
+    workbook,
+)
 from .draft import draft_markdown
 from .layout import (
     CELLS_CSV,
@@ -71,6 +85,7 @@ def expected_files(exhibits: list[str] | None = None) -> list[str]:
     present = list(EXHIBIT_MARTS) if exhibits is None else list(exhibits)
     names = [CELLS_CSV, WORKBOOK, MANIFEST, DRAFT, REVISIONS, f"{MIRROR_MART}.csv", f"{MIRROR_MART}.parquet"]
     names.append(datapackage.DATAPACKAGE)
+    names += [bulletin_html.HTML, bulletin_pdf.PDF]
     if FIGURE_EXHIBIT in present:
         names.append(FIGURE)
     for code in present:
@@ -203,6 +218,13 @@ def write_publication(
     if figure is not None:
         chart.write_figure1(folder / FIGURE, figure, cells[figure.code], layouts[figure.code])
         note(FIGURE)
+
+    # The bulletin itself, as a page and as A4: the draft's words, the workbook's tables, Figure 1.
+    document = bulletin_document.build_document(product, exhibits, cells, layouts, preliminary_months, draft)
+    bulletin_html.write_html(folder / bulletin_html.HTML, document)
+    note(bulletin_html.HTML)
+    bulletin_pdf.write_pdf(folder / bulletin_pdf.PDF, document)
+    note(bulletin_pdf.PDF)
 
     manifest = files.build_manifest(
         folder,
