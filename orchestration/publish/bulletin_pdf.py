@@ -54,7 +54,7 @@ TITLE_LINE = 6.0
 LABEL_PADDING = 3.0  # mm beside the widest label
 NUMBER_MARGIN = 2.2  # mm right of a number
 EXHIBIT_GAP = 6.0  # mm between exhibits
-ITEM_MARK = "‧"  # a revision line's mark (Big5 A145: the font has it)
+ITEM_MARK = "•"  # a revision line's mark (a bullet, as the page's list; the font has it)
 
 # Line breaking (the bulletin's): a line may break between two Chinese characters or at a
 # space, never inside a number or a Latin word (4,267, 2018-2023, 3.3%, HS code); a closing
