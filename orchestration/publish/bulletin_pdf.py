@@ -57,8 +57,9 @@ EXHIBIT_GAP = 6.0  # mm between exhibits
 ITEM_MARK = "•"  # a revision line's mark (a bullet, as the page's list; the font has it)
 
 # Line breaking (the bulletin's): a line may break between two Chinese characters or at a
-# space, never inside a number or a Latin word (4,267, 2018-2023, 3.3%, HS code); a closing
-# mark never starts a line and an opening one never ends one.
+# space, never inside a number or a Latin word (4,267, 2018-2023, 3.3%, HS code) nor between a
+# number and the character after it (2023年, 4,267億); a closing mark never starts a line and an
+# opening one never ends one.
 _NO_LINE_START = set("，。、；：！？）」』〉》%)]},.:;!?")
 _NO_LINE_END = set("（「『〈《([{")
 _WORD = re.compile(r"[\x21-\x7e]+|\s+|.", re.DOTALL)
@@ -77,7 +78,10 @@ def _atoms(runs: Iterable[Run]) -> list[list[Piece]]:
                 atoms.append([(" ", run.bold)])
                 glue_next = False
                 continue
-            glue = glue_next or (atoms and not atoms[-1][0][0].isspace() and token[0] in _NO_LINE_START)
+            after = atoms[-1][-1][0] if atoms else " "
+            glue = glue_next or (
+                not after.isspace() and (token[0] in _NO_LINE_START or (after[-1].isdigit() and not token.isascii()))
+            )
             if glue and atoms:
                 atoms[-1].append((token, run.bold))
             else:
