@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from . import instance_storage
 from .assets.catalog import owners, with_code_references
 from .assets.dbt import bulletin_dbt_assets
 from .assets.dbt_invocation import dbt_resource
@@ -12,6 +13,9 @@ from .assets.publish import publication_matches_manifest, published_bulletin
 from .automation import monthly_refresh, new_download_sensor
 from .settings import warehouse_path
 from .warehouse import Warehouse, watch_failures
+
+# The run history's SQLite files without an fsync per event (most of a refresh's time otherwise).
+instance_storage.install()
 
 warehouse = warehouse_path()
 warehouse.parent.mkdir(parents=True, exist_ok=True)

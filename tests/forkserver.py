@@ -35,6 +35,8 @@ PRELOAD = (
     "openpyxl",
     "lxml.html",
     "pycountry",
+    "sqlalchemy",
+    "fpdf",
 )
 
 
