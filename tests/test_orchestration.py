@@ -245,8 +245,9 @@ def test_dbt_sees_the_working_copy_under_one_name_and_duckdb_resolves_it(tmp_pat
 
 
 def test_the_dbt_command_is_built_from_small_pure_parts():
-    assert dbt_build_args() == ["build", "--full-refresh"]
-    assert dbt_build_args({"hs_code": "847180"}) == ["build", "--full-refresh", "--vars", '{"hs_code": "847180"}']
+    build = ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args() == build
+    assert dbt_build_args({"hs_code": "847180"}) == [*build, "--vars", '{"hs_code": "847180"}']
     link = Path("/w/.bulletin.duckdb.dbt")
     assert dbt_env(link) == {"BULLETIN_WAREHOUSE": str(link)}
     assert target_folder_name("bulletin_dbt_assets", "0123456789abcdef", "abc1234") == (
