@@ -12,9 +12,20 @@ import csv
 import io
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from .pipeline import compare_cells, copy_shipped_raw, printed_cells, run_pipeline
+from .test_bulletin_document import (
+    html_table_cells,
+    html_text,
+    issue_date,
+    missing_printed_numbers,
+    pdf_pages,
+    read_cells,
+    stray_numbers,
+    table_cells,
+)
 
 # Every test here reads what full pipeline runs made (make test runs them; make test-fast does not).
 pytestmark = pytest.mark.slow
@@ -131,3 +142,42 @@ def test_bulletin_459_is_still_reproduced_from_its_cut_off(rolled):
     )
     got = {tuple(r[:4]): (r[4], r[5]) for r in rows}
     assert not compare_cells(got, printed_cells())
+
+
+def test_the_bulletin_page_and_pdf_move_to_the_new_month(rolled):
+    """bulletin.html and bulletin.pdf print Table 2's year to date to September, with the
+    later download's numbers, and no number that is not a cell's."""
+    run, _, _ = rolled
+    published = run.publish_dir
+    cells = read_cells(published / "bulletin_cells.csv")
+    table2 = "table2_us_server_imports_by_source"
+    new_column = {k: v for k, v in table_cells(cells).items() if k[0] == table2 and k[3] == "2024-01..09"}
+    assert len(new_column) == 18  # value, growth and share of the total and five partners
+
+    # the page: the header, the keyed cells (the new column's numbers among them), the highlight
+    page = published / "bulletin.html"
+    assert html_table_cells(page) == table_cells(cells)
+    header = [th.text_content() for th in _tables(page)[table2].iter("th") if th.get("data-period")]
+    assert header[-1] == "2024年\n1-9月" and not any("1-8月" in h for h in header)
+    text = html_text(page)
+    assert "2024年1-9月自我國進口年增" in text and "1-8月" not in text
+    ((data_date,),) = run.query("select data_date from marts.dim_bulletin_product where edition = 'current'")
+    allowed = [issue_date(data_date), "HS 847150"]
+    assert not missing_printed_numbers(text, cells)
+    assert not stray_numbers(text, cells, allowed)
+
+    # the PDF: Table 2's page heads the column 2024年 1-9月 and prints its numbers
+    pages = pdf_pages(published / "bulletin.pdf")
+    (page2,) = [p for p in pages if "表2 各國在美國伺服器進口市場市占率" in p]
+    table_text = page2[page2.index("表2 各國在美國伺服器進口市場市占率") :]
+    table_text = table_text[: table_text.index("資料來源：Global Trade Atlas")]
+    assert "2024年\r\n1-9月" in table_text and "1-8月" not in "".join(pages)
+    # each row's last number is its cell of the new column, in the table's order
+    rows = [line.split() for line in table_text.splitlines() if len(line.split()) == 9]
+    assert [row[-1] for row in rows] == list(new_column.values())
+    assert not missing_printed_numbers("\n".join(pages), cells)
+    assert not stray_numbers("\n".join(pages), cells, allowed)
+
+
+def _tables(page: Path) -> dict:
+    return {t.get("data-exhibit"): t for t in lxml.html.fromstring(page.read_bytes()).iter("table")}
