@@ -51,6 +51,7 @@ from orchestration.publish.marts import Exhibit, Product
 from .test_workbook_print import memory_cells, memory_draft
 
 A4 = (595.28, 841.89)  # points
+STAMP = datetime(2024, 10, 14)  # the workbook's and the PDF's date in the fast tests
 TABLE1 = "table1_tw_server_exports_by_destination"
 FIGURE1 = "figure1_tw_server_production"
 # The numbers a page may print that are no cell's: the issue line's (the HS code, the data's
@@ -226,7 +227,7 @@ def test_the_draft_is_read_into_its_sections():
 
 
 def test_a_pdf_line_never_breaks_inside_a_number():
-    pdf = bulletin_pdf._new_pdf(memory_document())
+    pdf = bulletin_pdf._new_pdf(memory_document(), STAMP)
     text = "觀察近年出口概況，2023年出口值達100.5億美元，年增72.7%，近6年(2018-2023年)平均年增132.7%；" * 6
     for width in (40, 57, 63.3, 80, 121):
         lines = ["".join(t for t, _ in line) for line in bulletin_pdf.wrap(pdf, [Run(text)], width, 10.5)]
@@ -261,7 +262,7 @@ def test_a_product_without_figure_1_prints_what_it_has(tmp_path):
     assert "<svg" not in page and "HS 847180" in page
     assert "說明：海關稅則編號 HS code 847180。" in page
     path = tmp_path / "bulletin.pdf"
-    bulletin_pdf.write_pdf(path, document)
+    bulletin_pdf.write_pdf(path, document, STAMP)
     text = pdf_text(path)
     assert "HS code 847180" in text and "表1" in text and "表2" not in text
 
@@ -269,8 +270,8 @@ def test_a_product_without_figure_1_prints_what_it_has(tmp_path):
 def test_the_same_document_gives_the_same_bytes():
     document = memory_document()
     assert bulletin_html.render_html(document) == bulletin_html.render_html(memory_document())
-    assert bulletin_pdf.render_pdf(document) == bulletin_pdf.render_pdf(memory_document())
-    assert b"/CreationDate (D:20241014000000Z)" in bulletin_pdf.render_pdf(document)
+    assert bulletin_pdf.render_pdf(document, STAMP) == bulletin_pdf.render_pdf(memory_document(), STAMP)
+    assert b"/CreationDate (D:20241014000000Z)" in bulletin_pdf.render_pdf(document, STAMP)
 
 
 # ---------------------------------------------------------------- slow: the shipped run's publication

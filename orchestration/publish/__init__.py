@@ -223,7 +223,7 @@ def write_publication(
     document = bulletin_document.build_document(product, exhibits, cells, layouts, preliminary_months, draft)
     bulletin_html.write_html(folder / bulletin_html.HTML, document)
     note(bulletin_html.HTML)
-    bulletin_pdf.write_pdf(folder / bulletin_pdf.PDF, document)
+    bulletin_pdf.write_pdf(folder / bulletin_pdf.PDF, document, stamp)
     note(bulletin_pdf.PDF)
 
     manifest = files.build_manifest(

@@ -118,7 +118,6 @@ class Document:
     exhibits: tuple[Figure | Table, ...]  # in the bulletin's order
     revisions: tuple[Paragraph, ...]  # the heading 修正說明 and its lines
     hs_code: str
-    data_date: date | None
 
     @property
     def full_title(self) -> str:
@@ -318,5 +317,4 @@ def build_document(
         exhibits=tuple(parts),
         revisions=tuple(revisions),
         hs_code=product.hs_code,
-        data_date=product.data_date,
     )

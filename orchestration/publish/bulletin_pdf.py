@@ -8,9 +8,9 @@ preliminary footnote, and the revision section. Every word is set in the project
 its ToUnicode map, so the Chinese text is selectable and searchable; no font of the machine is
 read. An exhibit is kept on one page (a new page starts when it would not fit).
 
-The same document gives the same bytes: the creation date is the data's (the latest download
-the edition uses, as the workbook's), and fpdf2 derives the file's /ID from its content and
-that date.
+The same document gives the same bytes: the creation date is the one given, the data's (the
+workbook's stamp: the latest download the edition uses), and fpdf2 derives the file's /ID from
+its content and that date.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import io
 import os
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -30,8 +30,6 @@ from .bulletin_document import Document, Figure, Paragraph, Run, Table
 PDF = "bulletin.pdf"
 FONT = chart.FONT_FAMILY
 CREATOR = "server-bulletin pipeline"
-# The date a PDF of an edition without a download is stamped with (as the workbook's).
-NO_DATA_DATE = date(1980, 1, 1)
 
 # A4 portrait, in mm.
 MARGIN_X = 18.0
@@ -167,14 +165,13 @@ class _Pdf(FPDF):
         return self.w - self.l_margin - self.r_margin
 
 
-def _new_pdf(document: Document) -> _Pdf:
+def _new_pdf(document: Document, stamp: datetime) -> _Pdf:
     pdf = _Pdf(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(MARGIN_X, MARGIN_TOP, MARGIN_X)
     pdf.set_auto_page_break(auto=True, margin=MARGIN_BOTTOM)
     pdf.add_font(FONT, "", str(chart.FONT_FILES["normal"]))
     pdf.add_font(FONT, "B", str(chart.FONT_FILES["bold"]))
-    stamp = datetime.combine(document.data_date or NO_DATA_DATE, time(), tzinfo=UTC)
-    pdf.set_creation_date(stamp)
+    pdf.set_creation_date(stamp.replace(tzinfo=UTC, microsecond=0))
     pdf.set_title(document.full_title)
     pdf.set_subject(document.issue_line)
     pdf.set_author(document.masthead or document.title)
@@ -342,9 +339,9 @@ def _revisions(pdf: _Pdf, paragraphs: Iterable[Paragraph]) -> None:
             write_lines(pdf, p.runs, left, pdf.width, 9.5, 5.5)
 
 
-def render_pdf(document: Document) -> bytes:
-    """The PDF's bytes."""
-    pdf = _new_pdf(document)
+def render_pdf(document: Document, stamp: datetime) -> bytes:
+    """The PDF's bytes, created at ``stamp`` (UTC)."""
+    pdf = _new_pdf(document, stamp)
     pdf.add_page()
     _header(pdf, document)
     _highlights(pdf, document)
@@ -357,8 +354,8 @@ def render_pdf(document: Document) -> bytes:
     return bytes(pdf.output())
 
 
-def write_pdf(path: Path, document: Document) -> None:
-    data = render_pdf(document)
+def write_pdf(path: Path, document: Document, stamp: datetime) -> None:
+    data = render_pdf(document, stamp)
     with path.open("wb") as f:
         f.write(data)
         f.flush()
