@@ -61,7 +61,8 @@ run: $(MANIFEST) $(DAGSTER_HOME_DIR)
 	$(VENV)/bin/python -m orchestration.cli run
 
 # The suite on the machine's cores (pytest-xdist: at most TEST_WORKERS; 2 in CI), a test module
-# to a worker (its module-wide pipeline runs are made once); the shipped run is shared by all.
+# to a worker (its module-wide pipeline runs are made once); runs several modules read are made once
+# for all (tests/conftest.py).
 TEST_WORKERS ?= 4
 test: $(MANIFEST) $(DAGSTER_HOME_DIR)
 	$(VENV)/bin/python -m pytest -n auto --maxprocesses $(TEST_WORKERS) --dist loadscope

@@ -1,20 +1,18 @@
 """Shared fixtures: one full pipeline run on the shipped downloads per test session.
 
-`make test` runs the suite in several pytest-xdist workers; the shipped run is still made once:
-the first worker to ask makes it, under a file lock, and the others read what it recorded.
-Tests only read it (or copy it), so sharing it between workers is as safe as between tests.
+`make test` runs the suite in several pytest-xdist workers, a test module to a worker
+(``--dist loadscope``), so a module's own runs (module-scoped fixtures) are made once; the runs
+several modules share are made once too, by whichever worker asks first (tests/pipeline.py's
+``made_once``).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 
-from .pipeline import SHIPPED_RAW, PipelineRun, run_pipeline
+from .pipeline import SHIPPED_RAW, PipelineRun, made_once, run_pipeline
 
 
 def _shipped(workdir: Path) -> PipelineRun:
@@ -24,22 +22,9 @@ def _shipped(workdir: Path) -> PipelineRun:
 
 
 @pytest.fixture(scope="session")
-def shipped_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> PipelineRun:
+def shipped_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """The whole pipeline on the shipped raw/, into a temporary warehouse (tens of seconds: run once)."""
-    if worker_id == "master":  # not under xdist
-        return _shipped(tmp_path_factory.mktemp("shipped"))
-    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker
-    record = shared / "shipped_run.json"
-    with FileLock(shared / "shipped_run.lock"):
-        if record.exists():
-            fields = json.loads(record.read_text(encoding="utf-8"))
-            return PipelineRun(**{k: Path(v) if k in PATH_FIELDS else v for k, v in fields.items()})
-        run = _shipped(shared / "shipped")
-        record.write_text(json.dumps(asdict(run), default=str), encoding="utf-8")
-        return run
-
-
-PATH_FIELDS = ("raw_dir", "warehouse", "publish_dir")
+    return made_once(tmp_path_factory, "shipped", _shipped)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

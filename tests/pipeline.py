@@ -6,18 +6,23 @@ import contextlib
 import csv
 import json
 import os
+import pickle
 import select
 import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
+from filelock import FileLock
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_RAW = PROJECT_ROOT / "raw"
+T = TypeVar("T")
 PRINTED_CELLS = PROJECT_ROOT / "dbt_project" / "seeds" / "bulletin_459_printed_cells.csv"
 
 
@@ -130,6 +135,23 @@ def run_pipeline(workdir: Path, raw_dir: Path, *, warehouse: Path | None = None)
     env = pipeline_env(raw_dir, warehouse, publish_dir, dagster_home)
     code, stdout, stderr = run_cli(["run"], PROJECT_ROOT, env, dagster_home / "logs")
     return PipelineRun(raw_dir, warehouse, publish_dir, code, stdout, stderr)
+
+
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
+    """``make(folder)`` once a test session, whichever pytest-xdist worker asks first (under a
+    file lock); the others get what it returned, kept as a pickle beside the folder it made."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
+    record = root / f"{name}.pickle"
+    with FileLock(root / f"{name}.lock"):
+        if record.exists():
+            return pickle.loads(record.read_bytes())  # noqa: S301 - written by this session
+        folder = root / name
+        folder.mkdir(exist_ok=True)
+        made = make(folder)
+        record.write_bytes(pickle.dumps(made))
+        return made
 
 
 def copy_shipped_raw(target: Path) -> Path:

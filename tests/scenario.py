@@ -26,7 +26,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from .pipeline import PipelineRun, copy_shipped_raw, run_pipeline
+from .pipeline import PipelineRun, copy_shipped_raw, made_once, run_pipeline
 
 LATER_MOEA = "2024-10-31"
 LATER_GTA = "2024-11-10"
@@ -135,14 +135,12 @@ def _check(run: PipelineRun, what: str) -> PipelineRun:
     return run
 
 
-_made: dict[str, Scenario] = {}
-
-
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
-    """The three runs, made once a test session."""
-    if "scenario" in _made:
-        return _made["scenario"]
-    work = tmp_path_factory.mktemp("scenario")
+    """The three runs, made once a test session (by whichever worker asks first)."""
+    return made_once(tmp_path_factory, "scenario", _make)
+
+
+def _make(work: Path) -> Scenario:
     raw = copy_shipped_raw(work / "raw")
     shipped_moea = next(raw.glob("moea/*/InquireAdvance*.xlsx"))
     scale_moea_2024(shipped_moea, raw / "moea" / LATER_MOEA / "InquireAdvance.xlsx")
@@ -159,7 +157,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     default_after = snapshot(product.publish_dir, work / "snapshots" / "default-after-product")
     product_published = snapshot(product.publish_dir / PRODUCT, work / "snapshots" / "product")
 
-    _made["scenario"] = Scenario(
+    return Scenario(
         raw,
         first,
         second,
@@ -170,4 +168,3 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
         product_published,
         gta_before,
     )
-    return _made["scenario"]
