@@ -21,30 +21,13 @@ from orchestration import publish
 from orchestration.publish import atomic, chart, files, layout, marts, workbook
 from orchestration.publish.layout import LAYOUTS, Period, period_header
 
-from .pipeline import PRINTED_CELLS, SHIPPED_RAW, run_pipeline
+from .pipeline import PRINTED_CELLS
+from .publication import data_hashes, file_hashes, without_run
 
 EXHIBITS = list(layout.EXHIBIT_MARTS)
 
 
 # ---------------------------------------------------------------- helpers and fixtures
-
-
-def file_hashes(folder: Path) -> dict[str, str]:
-    """Every regular file of a folder (links aside) and its SHA-256."""
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.iterdir())
-        if p.is_file() and not p.is_symlink()
-    }
-
-
-def data_hashes(folder: Path) -> dict[str, str]:
-    """The hashes of the data files: all but the manifest (whose run part differs)."""
-    return {k: v for k, v in file_hashes(folder).items() if k != layout.MANIFEST}
-
-
-def without_run(manifest: dict) -> dict:
-    return {k: v for k, v in manifest.items() if k != "run"}
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -501,44 +484,6 @@ def test_parquet_and_workbook_writes_are_byte_identical(con, tmp_path):
     workbook.write_workbook(tmp_path / "w1.xlsx", exhibits, cells, stamp)
     workbook.write_workbook(tmp_path / "w2.xlsx", exhibits, cells, stamp)
     assert (tmp_path / "w1.xlsx").read_bytes() == (tmp_path / "w2.xlsx").read_bytes()
-
-
-@pytest.mark.slow
-def test_a_second_pipeline_run_gives_identical_files(published, tmp_path):
-    run = run_pipeline(tmp_path / "again", SHIPPED_RAW)
-    assert run.returncode == 0, run.stderr[-3000:]
-    again = run.publish_dir
-    assert files.read_manifest(again)["run"] != files.read_manifest(published)["run"]
-    differing = sorted(k for k, v in data_hashes(again).items() if data_hashes(published).get(k) != v)
-    # the dbt models sum in a fixed order, so not even value_exact's last bits may differ
-    problems = [p for name in differing for p in differences_beyond_float_noise(published, again, name)]
-    assert not differing, f"{differing} differ: {problems or 'only in the last bits of value_exact'}"
-    assert without_run(files.read_manifest(again)) == without_run(files.read_manifest(published))
-
-
-def differences_beyond_float_noise(a: Path, b: Path, name: str) -> list[str]:
-    """What differs between two versions of a CSV or Parquet file, value_exact's rounding noise
-    (a relative 1e-12) aside."""
-    with duckdb.connect() as mem:
-        reader = "read_parquet" if name.endswith(".parquet") else "read_csv"
-        options = "" if name.endswith(".parquet") else ", all_varchar = true"
-        columns = [
-            d[0] for d in mem.execute(f"describe select * from {reader}('{a / name}'{options})").fetchall()
-        ]
-        left, right = (
-            mem.execute(f"select * from {reader}('{folder / name}'{options})").fetchall() for folder in (a, b)
-        )
-    if len(left) != len(right):
-        return [f"{name}: {len(left)} rows against {len(right)}"]
-    problems = []
-    for n, (x, y) in enumerate(zip(left, right, strict=True)):
-        for column, u, v in zip(columns, x, y, strict=True):
-            if u == v:
-                continue
-            if column == "value_exact" and float(u) == pytest.approx(float(v), rel=1e-12):
-                continue
-            problems.append(f"{name} row {n} {column}: {u!r} against {v!r}")
-    return problems
 
 
 # ---------------------------------------------------------------- atomic
