@@ -53,11 +53,13 @@ class TextParts:
     is cut in parts at line ends: the first starts with the header, every other with a copy of
     it, so that every part skips its first line and ``WITH ORDINALITY`` still counts the rows
     of the whole download. ``first_lines[k]`` is the line of the download that line 2 of part
-    ``k`` is.
+    ``k`` is. ``by_iconv``: transcoded by glibc, whose CP950 reads a few codes otherwise than
+    Python's (see large_files.py).
     """
 
     paths: tuple[Path, ...]
     first_lines: tuple[int, ...]
+    by_iconv: bool = False
 
     def line_in_download(self, part: str | None, line: int) -> int:
         """The line of the download that ``line`` of ``part`` (a path as DuckDB names it) is."""

@@ -5,16 +5,18 @@ CRLF line ends, one header line, then one row per flow, ROC month, HS code and
 country; the newest month carries ``(初步值)`` (preliminary).
 
 The portal's full export (every code, every country, every month) runs to millions of
-rows, so a file is read once, by DuckDB's parallel reader, straight into the raw table
-(one ``INSERT``), and its rows are then completed in place (line, month: one ``UPDATE``).
-Only when that pass comes out short (a row failed a check, or a line was not one row) is
-the file read again, slowly, to name the first fault and its line.
+rows, so a file is read once, by DuckDB's parallel reader, straight into the raw table: one
+``INSERT`` that numbers the rows and dates them as it reads. Its rows are then checked where
+they are, each distinct value once. Only when that pass comes out short (a row failed a
+check, or a line was not one row) is the file read again, slowly, to name the first fault
+and its line.
 """
 
 from __future__ import annotations
 
 import csv
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -33,7 +35,7 @@ from .csv_reader import (
 )
 from .encoding import quick_text_encoding, sniff_text_encoding
 from .files import DownloadFile
-from .large_files import transcode_to_utf8
+from .large_files import iconv_only_sql, transcode_to_utf8, transcode_with_python
 from .number_check import is_number_sql, value_checks
 from .scanning import FileScan, scan_in_background
 from .spec import SourceSpec
@@ -97,6 +99,12 @@ def roc_period_sql(label: str) -> str:
 # SQL: the first day of the month of ``roc``; NULL when it is not a ROC month.
 PERIOD_MONTH_SQL = """CASE WHEN roc.year <> '' AND TRY_CAST(roc.month AS INT) BETWEEN 1 AND 12
     THEN make_date(TRY_CAST(roc.year AS INT) + 1911, TRY_CAST(roc.month AS INT), 1) END"""
+# The same for a label such as the portal writes it, cheaply, row by row in the fast pass (a
+# year of any digits, ``%m`` with or without its zero). Whatever it makes of a label is checked
+# against :data:`PERIOD_MONTH_SQL` once per distinct label (:func:`_fast_rows_clean`).
+FAST_PERIOD_MONTH_SQL = """CAST(try_strptime(period_label, ['%Y年%m月', '%Y年%m月(初步值)'])
+    + INTERVAL 1911 YEAR AS DATE)"""
+FAST_PRELIMINARY_SQL = "ends_with(period_label, '(初步值)')"
 SKIP_LINES = 1
 
 # The old-style checks (one message each), run only to explain a file the fast pass refused.
@@ -169,23 +177,52 @@ def insert(
         raise
     _check_query_by_country(file, header)
     check_header(file, header, HEADER)
-    stop = threading.Event()
     if encoding == "utf-8":
-        text = utf8_parts(file.path)
+        stop = threading.Event()
         scanning = scan_in_background(file.path, stop)
-    else:
-        text, scan = transcode_to_utf8(file, encoding, workdir, ENCODINGS)
-        scanning = None
+        try:
+            inserted = _insert_text(con, file, utf8_parts(file.path), table, encoding, scanning.result)
+        finally:
+            stop.set()
+        return scanning.result(), inserted
+    text, scan = transcode_to_utf8(file, encoding, workdir, ENCODINGS)
+    if text.by_iconv:
+        # Taken only as the fast pass takes a clean file; anything else is read again as
+        # Python's codec reads it, so that what is loaded or reported is always Python's text.
+        inserted = _insert_text(con, file, text, table, encoding, lambda: scan, only_if_clean=True)
+        if inserted is not None:
+            return scan, inserted
+        con.execute(f"DELETE FROM {table} WHERE source_file = ?", [file.rel_path])
+        text, scan = transcode_with_python(file, encoding, workdir, ENCODINGS)
+    return scan, _insert_text(con, file, text, table, encoding, lambda: scan)
+
+
+def _insert_text(
+    con: duckdb.DuckDBPyConnection,
+    file: DownloadFile,
+    text: TextParts,
+    table: str,
+    encoding: str,
+    scan: Callable[[], FileScan],
+    only_if_clean: bool = False,
+) -> int | None:
+    """The rows of ``text`` (the download as UTF-8) into ``table``; their count.
+
+    The fast pass first; when it comes out short or a row is not as the exact checks would
+    have it, the exact pass, which names the first fault. With ``only_if_clean``, None instead
+    of either (the fast pass's rows are then left in ``table``, for the caller to remove).
+    ``scan`` gives the scan of the download (its lines, its sample lines), waiting for it.
+    """
     rejects = Rejects(f"_ingest_{SPEC.source}_read")
     try:
         rejects.drop(con)
         inserted = _insert_fast(con, file, text, table, rejects)
         rejected = rejects.first(con, text)
     except duckdb.Error as exc:
-        stop.set()
         raise reader_error(file, exc, len(COLUMNS), ",") from exc
     if rejected is not None:
-        stop.set()
+        if only_if_clean:
+            return None
         if rejected.error_type == NOT_UTF8_ERROR and encoding == "utf-8":
             # The whole-file check names the line and the bytes, as for any download.
             if sniff_text_encoding(file, ENCODINGS) != "utf-8":
@@ -195,18 +232,19 @@ def insert(
                     "encodings; download it again",
                 )
         raise rejected_line_error(file, rejected, len(COLUMNS), ",")
-    if scanning is not None:
-        scan = scanning.result()
-    complete = inserted > 0 and inserted + SKIP_LINES == scan.lines
-    if complete:
-        _number_rows(con, file, table)
-    if not complete or not _fast_rows_clean(con, file, table, scan, encoding):
-        # Not every line came through the fast pass: the exact pass decides, and explains.
-        con.execute(f"DELETE FROM {table} WHERE source_file = ?", [file.rel_path])
-        inserted = _insert_general(con, file, text, table)
-        if inserted == 0 or inserted + SKIP_LINES != scan.lines:
-            _explain_shortfall(con, file, text)
-    return scan, inserted
+    lines = scan()
+    if inserted > 0 and inserted + SKIP_LINES == lines.lines and _fast_rows_clean(
+        con, file, table, lines, encoding, text.by_iconv
+    ):
+        return inserted
+    if only_if_clean:
+        return None
+    # Not every line came through the fast pass: the exact pass decides, and explains.
+    con.execute(f"DELETE FROM {table} WHERE source_file = ?", [file.rel_path])
+    inserted = _insert_general(con, file, text, table)
+    if inserted == 0 or inserted + SKIP_LINES != lines.lines:
+        _explain_shortfall(con, file, text)
+    return inserted
 
 
 def _insert_fast(
@@ -215,32 +253,32 @@ def _insert_fast(
     """The one pass over a clean file: its rows into ``table`` as they are; their count.
 
     Clean means what the portal writes: no spaces around a field, periods such as 113年9月,
-    values of digits. A row that is not is left out (the count comes out short);
-    :func:`_fast_rows_clean` then checks the text columns of the rows it kept. Either way the
-    caller falls back to :func:`_insert_general`, so a row gets in only as the exact checks
-    would have it.
+    values of digits. A row whose value is not is left out (the count comes out short);
+    :func:`_fast_rows_clean` then checks the rows it kept. Either way the caller falls back to
+    :func:`_insert_general`, so a row gets in only as the exact checks would have it.
 
-    The file is read in parallel, so the rows come without their line (``WITH ORDINALITY``
-    would read it in one thread): ``source_row`` is left empty, and so are the month and the
-    preliminary flag: :func:`_number_rows` fills them in, the line from the order the rows were
-    inserted in, which is the file's (DuckDB keeps it: ``preserve_insertion_order``), the
-    month from the period's label, parsed once a label (a file of millions of rows has about
-    a hundred). When that setting is off, the rows are numbered as read.
+    The file is read in parallel. Each row's line is its number in the file's order,
+    ``row_number() OVER ()``, which DuckDB gives in the original order of the rows (a window
+    function with an empty ``OVER`` clause preserves it) without reading in one thread;
+    ``WITH ORDINALITY`` would read in one thread, and is used only when
+    ``preserve_insertion_order`` is off. The month and the preliminary flag come from the
+    period's label by a cheap parse (:data:`FAST_PERIOD_MONTH_SQL`), checked afterwards once
+    per distinct label. No join here (a join does not keep the file's order).
 
     A line the reader cannot read as a row is left out too, and recorded in ``rejects``: the
     caller names the first such line.
     """
     ordered = bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0])
-    source_row = "NULL" if ordered else f"ordinality + {SKIP_LINES}"
+    source_row = f"row_number() OVER () + {SKIP_LINES}" if ordered else f"ordinality + {SKIP_LINES}"
     reader = read_csv_sql(list(COLUMNS), ",", SKIP_LINES, "$path", ordinality=not ordered, rejects=rejects)
     columns = ", ".join(c for c, _ in SCHEMA)
-    # No join here (a hash join would not keep the file's order); no per-row parse of the period.
     result = con.execute(
         f"""
         INSERT INTO {table} ({columns})
         SELECT
-            flow, period_label, NULL, NULL, hs_code, product_name_zh, product_name_en, partner_name,
-            CAST(value_text AS DOUBLE), $source_file, $download_date::DATE, ({source_row})::BIGINT
+            flow, period_label, {FAST_PERIOD_MONTH_SQL}, {FAST_PRELIMINARY_SQL}, hs_code,
+            product_name_zh, product_name_en, partner_name, CAST(value_text AS DOUBLE),
+            $source_file, $download_date::DATE, ({source_row})::BIGINT
         FROM {reader}
         WHERE {is_number_sql('value_text')}
         """,
@@ -253,65 +291,56 @@ def _insert_fast(
     return result.fetchone()[0]
 
 
-def _number_rows(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str) -> None:
-    """``source_row``, ``period_month`` and ``is_preliminary`` of the rows the fast pass inserted.
-
-    Called only when every line after the header became a row, so the n-th row inserted is
-    line n + 1. The file's rows were all appended in this transaction (the loader removed
-    any it had before), in file order: their row ids run on from the first. The period of each
-    distinct label is parsed once, then joined (DuckDB updates rows of the transaction's
-    own, uncommitted data in place: this costs little). A label that is not a ROC month
-    leaves its rows without a month (and an empty label, without a line): then
-    :func:`_fast_rows_clean` sends the file to the exact pass. (Rows numbered as read, when
-    insertion order is not kept, keep their numbers.)
-    """
-    first = con.execute(f"SELECT min(rowid) FROM {table} WHERE source_file = ?", [file.rel_path]).fetchone()[0]
-    con.execute(
-        f"""
-        UPDATE {table}
-        SET source_row = coalesce({table}.source_row, {table}.rowid - $first + {SKIP_LINES + 1}),
-            period_month = labels.period_month,
-            is_preliminary = labels.is_preliminary
-        FROM (
-            SELECT
-                period_label,
-                {PERIOD_MONTH_SQL} AS period_month,
-                roc.preliminary <> '' AS is_preliminary
-            FROM (
-                SELECT period_label,
-                    {roc_period_sql("period_label")} AS roc
-                FROM (SELECT DISTINCT period_label FROM {table} WHERE source_file = $file)
-            )
-        ) AS labels
-        WHERE {table}.source_file = $file AND {table}.period_label = labels.period_label
-        """,
-        {"file": file.rel_path, "first": first},
-    )
-
-
 def _fast_rows_clean(
-    con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str, scan: FileScan, encoding: str
+    con: duckdb.DuckDBPyConnection,
+    file: DownloadFile,
+    table: str,
+    scan: FileScan,
+    encoding: str,
+    by_iconv: bool = False,
 ) -> bool:
     """The rows the fast pass kept are as the exact checks would keep them, at the right lines.
 
-    Every row has its line and a month before the download's; flow, code and country are
-    read back from the table, where these low-cardinality columns are dictionary-compressed:
-    DuckDB checks each distinct value once, so this costs little on millions of rows. Then
-    the lines the scan took on its way (the first, a few in between, the last) must be the
-    rows numbered so: the line numbers come from the insertion order.
+    Each distinct value is checked once (these columns hold few: two flows, a hundred months,
+    a few hundred countries, the codes): flow and country not empty and without spaces
+    around them, the code an HS code, and each period label's month and preliminary flag as
+    :data:`PERIOD_MONTH_SQL` reads it, a month before the download's. Text that glibc
+    transcoded (``by_iconv``) must hold no character it reads otherwise than Python.
+    Then the lines the scan took on its way (the first, a few in between, the last) must be
+    the rows numbered so.
     """
-    if con.execute(
-        f"""
-        SELECT count(*) FROM {table}
-        WHERE source_file = ? AND (
-            source_row IS NULL OR period_month IS NULL OR NOT period_month < ?::DATE
-            OR coalesce(flow, '') = '' OR flow <> trim(flow)
-            OR coalesce(partner_name, '') = '' OR partner_name <> trim(partner_name)
-            OR NOT regexp_full_match(coalesce(hs_code, ''), '{HS_CODE}')
-        )
-        """,
-        [file.rel_path, file.download_date.replace(day=1)],
-    ).fetchone()[0]:
+
+    def bad_values(value: str, bad: str, extra: str = "") -> str:
+        # The distinct values as a list, unnested: a filter on them is never pushed down to
+        # every row, where a regular expression would run millions of times.
+        return f"""(SELECT count(*) FROM (
+                SELECT v{extra} FROM (SELECT unnest(list(DISTINCT {value})) AS v FROM {table}
+                    WHERE source_file = $file))
+            WHERE {bad})"""
+
+    def text_bad(column: str, bad: str) -> str:
+        return bad_values(f"coalesce({column}, '')", f"{bad} OR {iconv_only_sql('v')}" if by_iconv else bad)
+
+    checks = [
+        text_bad("flow", "v = '' OR v <> trim(v)"),
+        text_bad("partner_name", "v = '' OR v <> trim(v)"),
+        text_bad("hs_code", f"NOT regexp_full_match(v, '{HS_CODE}')"),
+        bad_values(
+            "{'label': period_label, 'month': period_month, 'preliminary': is_preliminary}",
+            f"""v.month IS NULL OR NOT v.month < $first_bad_month
+                OR v.month IS DISTINCT FROM ({PERIOD_MONTH_SQL})
+                OR v.preliminary IS DISTINCT FROM (roc.preliminary <> '')
+                {f"OR {iconv_only_sql('v.label')}" if by_iconv else ""}""",
+            f", {roc_period_sql('v.label')} AS roc",
+        ),
+    ]
+    if by_iconv:
+        checks += [text_bad("product_name_zh", "false"), text_bad("product_name_en", "false")]
+    bad = con.execute(
+        "SELECT " + " + ".join(checks),
+        {"file": file.rel_path, "first_bad_month": file.download_date.replace(day=1)},
+    ).fetchone()[0]
+    if bad:
         return False
     for line, raw in scan.samples:
         try:

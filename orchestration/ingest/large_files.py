@@ -3,19 +3,18 @@
 Only the customs export runs to millions of rows. Its UTF-8 form is read where it is (and
 scanned beside the read, :mod:`.scanning`); a Big5 one is cut in parts at line ends, each
 transcoded by glibc's ``iconv`` in a process of its own while this process hashes the file
-and counts its lines (:func:`transcode_to_utf8`). Where glibc and Python's cp950 would read
-a file differently, Python's codec reads it, so the text (and an error's message) is always
-Python's.
+and counts its lines (:func:`transcode_to_utf8`). glibc and Python's cp950 read a few hundred
+codes differently: glibc gives them code points of the private use area (:data:`ICONV_ONLY`),
+which the reader looks for in what it loaded (:func:`iconv_only_sql`); a file that holds one,
+or any file the fast load does not take whole, is transcoded again by Python's codec
+(:func:`transcode_with_python`), so the text (and an error's message) is always Python's.
 """
-
 from __future__ import annotations
 
 import codecs
 import concurrent.futures
 import contextlib
-import hashlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 from .csv_reader import TextParts, utf8_parts
 from .encoding import ENCODING_NAMES, sniff_text_encoding
 from .files import DownloadFile
-from .scanning import BLOCK, FileScan, Sampler, blocks, count_line_breaks
+from .scanning import SLICE, FileScan, Scanner, blocks
 
 # The parts a transcoded file is cut in (at a line end after this many bytes): each one goes
 # through one iconv process, which holds it whole (in and out).
@@ -37,9 +36,18 @@ class TranscodeMismatch(Exception):
 
 
 # Where glibc's CP950 and Python's cp950 differ (kana and the user-defined area, lead bytes
-# C6-C8), glibc gives code points U+F6B1..U+F848 of the private use area: UTF-8 EF 9A..A1 ..
-# (A stray 0x80 byte, which glibc reads as U+0080 and Python refuses, is looked for in the input.)
-ICONV_ONLY = rb"\xef[\x9a-\xa1]"
+# C6-C8: 408 codes, every one checked against both), glibc gives code points U+F6B1..U+F848 of
+# the private use area, within U+F680..U+F87F (UTF-8 EF 9A..A1 ..). Every other code either
+# codec reads, the other reads the same or refuses (iconv then fails, and Python's codec
+# decides). A stray 0x80 byte, which glibc reads as U+0080 and Python refuses, is looked for
+# in the input.
+ICONV_ONLY = ("\uf680", "\uf87f")
+
+
+def iconv_only_sql(text: str) -> str:
+    """SQL: ``text`` holds a character that glibc's CP950 gives where Python's gives another."""
+    low, high = (f"\\x{{{ord(c):X}}}" for c in ICONV_ONLY)
+    return f"regexp_matches({text}, '[{low}-{high}]')"
 
 
 def transcode_to_utf8(
@@ -47,44 +55,39 @@ def transcode_to_utf8(
 ) -> tuple[TextParts, FileScan]:
     """A UTF-8 copy of a Big5 (CP950) download, in parts, with the scan (lines, hash) of the original.
 
-    The file is cut in blocks at line ends; each goes through ``iconv`` (glibc) into a part of
+    The file is cut in parts at line ends; each goes through ``iconv`` (glibc) into a file of
     its own, one process per core at once, while this thread hashes the file and counts its
-    lines. glibc's CP950 agrees with Python's cp950 except for a few hundred codes (kana and the
-    user-defined area) and a stray 0x80 byte: a file holding one of those, or one that iconv
-    refuses, is decoded again with Python's codec, so the result (and an error's message) is
-    always Python's.
+    lines. The parts are then marked ``by_iconv``: the reader checks what it loaded for the
+    codes glibc reads otherwise (:func:`iconv_only_sql`) and, if it finds one or the file is
+    not clean, reads :func:`transcode_with_python`'s copy instead. A file with a 0x80 byte,
+    or one that iconv refuses, is decoded by Python's codec straight away.
     """
-    folder = Path(tempfile.mkdtemp(prefix="utf8-", dir=workdir))
     iconv = shutil.which("iconv") if encoding == "cp950" else None
     if iconv is not None:
+        folder = Path(tempfile.mkdtemp(prefix="utf8-", dir=workdir))
         try:
             return _transcode_iconv(file, iconv, folder)
         except TranscodeMismatch:
             shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-    target = folder / "all.csv"
+    return transcode_with_python(file, encoding, workdir, allowed)
+
+
+def transcode_with_python(
+    file: DownloadFile, encoding: str, workdir: Path, allowed: Sequence[str]
+) -> tuple[TextParts, FileScan]:
+    """A UTF-8 copy of a Big5 (CP950) download by Python's codec (one part), with its scan.
+
+    Raises :class:`IngestError` naming the line and the bytes that are not Big5.
+    """
+    target = Path(tempfile.mkdtemp(prefix="utf8-", dir=workdir)) / "all.csv"
     return utf8_parts(target), _transcode_python(file, encoding, target, allowed)
-
-
-def _has_iconv_only_chars(path: Path) -> bool:
-    grep = shutil.which("grep")
-    if grep is not None:
-        proc = subprocess.run(
-            [grep, "-q", "-P", ICONV_ONLY.decode("ascii"), str(path)],
-            env={**os.environ, "LC_ALL": "C"},
-            capture_output=True,
-            check=False,
-        )
-        if proc.returncode in (0, 1):
-            return proc.returncode == 0
-    return re.search(ICONV_ONLY, path.read_bytes()) is not None
 
 
 def _iconv_part(iconv: str, source: Path, start: int, end: int, first_line: bytes, target: Path) -> None:
     """Bytes ``start:end`` of ``source`` through iconv into ``target``, after ``first_line``.
 
     The kernel feeds iconv from the page cache (sendfile), so the bytes never pass through
-    Python. Refuses (TranscodeMismatch) what Python's cp950 would read otherwise.
+    Python. Refuses (TranscodeMismatch) a part iconv cannot read.
     """
     with target.open("wb") as out, tempfile.TemporaryFile() as errors, source.open("rb") as src:
         out.write(first_line)
@@ -107,22 +110,17 @@ def _iconv_part(iconv: str, source: Path, start: int, end: int, first_line: byte
         if proc.wait() != 0:
             errors.seek(0)
             raise TranscodeMismatch(errors.read().decode("utf-8", "replace").strip())
-    if _has_iconv_only_chars(target):
-        raise TranscodeMismatch("a character that glibc and Python's cp950 read differently")
 
 
 def _transcode_iconv(file: DownloadFile, iconv: str, folder: Path) -> tuple[TextParts, FileScan]:
     workers = max(1, min(os.cpu_count() or 1, 4))
-    digest = hashlib.sha256()
-    lines = size = 0
     header: bytes | None = None
     paths: list[Path] = []
     first_lines: list[int] = []
-    buffer = bytearray(BLOCK)
-    view = memoryview(buffer)
+    buffer = bytearray(SLICE)
     start = 0  # where the next part starts
     start_line = 1  # the line it starts with
-    sampler = Sampler(file.path.stat().st_size)
+    scanner = Scanner(file.path)
     with (
         concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iconv") as pool,
         file.path.open("rb", buffering=0) as src,
@@ -141,7 +139,6 @@ def _transcode_iconv(file: DownloadFile, iconv: str, folder: Path) -> tuple[Text
 
         try:
             while n := src.readinto(buffer):
-                block = view[:n]
                 if buffer.find(b"\x80", 0, n) >= 0:
                     raise TranscodeMismatch("a 0x80 byte, which is not Big5")
                 if header is None:
@@ -149,43 +146,34 @@ def _transcode_iconv(file: DownloadFile, iconv: str, folder: Path) -> tuple[Text
                     header = (
                         bytes(buffer[:first_end]).decode("cp950").encode("utf-8") if first_end else b"\r\n"
                     )
-                digest.update(block)
-                sampler.see(buffer, n, size, lines)
                 last = buffer.rfind(b"\n", 0, n) + 1
-                lines += count_line_breaks(buffer, n)
-                size += n
-                if last and size - n + last - start >= PART:
-                    submit(size - n + last, lines + 1)
+                scanner.update(buffer, n)
+                if last and scanner.size - n + last - start >= PART:
+                    submit(scanner.size - n + last, scanner.lines + 1)
                 if any(f.done() and f.exception() for f in pending):
                     break
-            if start < size:
-                submit(size, lines + 1)
+            if start < scanner.size:
+                submit(scanner.size, scanner.lines + 1)
             for future in pending:
                 future.result()
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
-    scan = FileScan(lines, digest.hexdigest(), size, tuple(sampler.samples))
-    return TextParts(tuple(paths), tuple(first_lines)), scan
+    return TextParts(tuple(paths), tuple(first_lines), by_iconv=True), scanner.result()
 
 
 def _transcode_python(file: DownloadFile, encoding: str, target: Path, allowed: Sequence[str]) -> FileScan:
-    digest = hashlib.sha256()
-    lines = size = 0
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    sampler = Sampler(file.path.stat().st_size)
+    scanner = Scanner(file.path)
     try:
         with target.open("wb") as out:
             for block in blocks(file.path):
                 out.write(decoder.decode(block).encode("utf-8"))
-                digest.update(block)
-                sampler.see(block, len(block), size, lines)
-                lines += block.count(10)
-                size += len(block)
+                scanner.update(block, len(block))
             out.write(decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError as exc:
         # The whole-file check names the line and the bytes (and says if it is another encoding).
         sniff_text_encoding(file, allowed)
         raise file.error(None, f"cannot be read as {ENCODING_NAMES[encoding]}: {exc}") from exc
-    return FileScan(lines, digest.hexdigest(), size, tuple(sampler.samples))
+    return scanner.result()
