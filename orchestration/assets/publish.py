@@ -56,7 +56,10 @@ def run_info(context: dg.AssetExecutionContext) -> dict:
 @dg.asset(
     key="published_bulletin",
     group_name="publish",
-    description="The bulletin as files (CSV, Parquet, xlsx, png, manifest.json) in BULLETIN_PUBLISH_DIR.",
+    description=(
+        "The bulletin as files in BULLETIN_PUBLISH_DIR: the page and the PDF, the workbook, the chart, "
+        "the draft, CSV, Parquet, datapackage.json, manifest.json."
+    ),
     kinds={"python", "excel", "parquet"},
     deps=[*MART_DEPS, *LINEAGE_DEPS],
     # It runs after every other step that writes the warehouse (it depends on all of them),
