@@ -15,6 +15,11 @@ has a file and nothing in it changed for ``SETTLE_SECONDS`` (a download still be
 is left for the next evaluation); folders that settle in the same evaluation start one run
 together, since a run reads every download anyway.
 
+Fetch schedule: ``monthly_fetch``, the 15th of every month at 08:00 Asia/Taipei, an hour before
+the refresh: the fetch job asks the APIs that can be asked (US Census Bureau, UN Comtrade) and
+writes what is new as download folders, which the sensor then picks up (and the refresh at
+09:00 reads). A fetch that fails or finds nothing new changes nothing; the refresh runs anyway.
+
 Both are on by default (``make dev`` starts the daemon that runs them). Their runs queue
 behind each other (orchestration/dagster.yaml allows one run at a time) and the warehouse
 lock keeps them from writing at the same time as a `make run`.
@@ -57,6 +62,30 @@ def monthly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     month = scheduled.strftime("%Y-%m") if scheduled else "unscheduled"
     return dg.RunRequest(
         run_key=f"monthly-{month}",
+        tags={"bulletin/trigger": "schedule", "bulletin/month": month},
+    )
+
+
+FETCH_JOB_NAME = "fetch_downloads"
+FETCH_CRON = "0 8 15 * *"
+
+
+@dg.schedule(
+    name="monthly_fetch",
+    job_name=FETCH_JOB_NAME,
+    cron_schedule=FETCH_CRON,
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "Fetch from the APIs (US Census Bureau, UN Comtrade) on the 15th of each month, 08:00 Taipei time, "
+        "an hour before the monthly refresh; what is new lands as download folders the sensor picks up."
+    ),
+)
+def monthly_fetch(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    scheduled = context.scheduled_execution_time
+    month = scheduled.strftime("%Y-%m") if scheduled else "unscheduled"
+    return dg.RunRequest(
+        run_key=f"fetch-{month}",
         tags={"bulletin/trigger": "schedule", "bulletin/month": month},
     )
 

@@ -161,6 +161,67 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 # --- the commands --------------------------------------------------------------------------
 
 
+def fetch_outcomes(result: dg.ExecuteInProcessResult, nodes: dict[str, str]) -> list[tuple[str, bool, str]]:
+    """What each fetch did, a line a source: (source, ok, text), from the run's events: the folder it
+    wrote, "not released yet" (an observation), or the failure's message."""
+    from .run_log import plain
+
+    outcomes = []
+    failures = dict(line.split(": ", 1) for line in failure_messages(result))
+    for source, node in nodes.items():
+        written = result.asset_materializations_for_node(node)
+        observed = [
+            e.asset_observation_data.asset_observation
+            for e in result.events_for_node(node)
+            if e.event_type_value == "ASSET_OBSERVATION"
+        ]
+        if written:
+            meta = {k: plain(v) for k, v in written[-1].metadata.items()}
+            text = (
+                f"wrote {meta['folder']} ({len(meta['files'])} files, {meta['first_period']}..{meta['latest_period']}, "
+                f"{meta['requests']} requests{', with a key' if meta['with_key'] else ''})"
+            )
+            outcomes.append((source, True, text))
+        elif observed:
+            outcomes.append((source, True, plain(observed[-1].metadata["message"])))
+        else:
+            outcomes.append((source, False, failures.get(node, "failed; see the Dagster UI for its log")))
+    return outcomes
+
+
+def fetch(options: dict[str, object] | None = None, verbose: bool = False) -> int:
+    """The fetch job (`make fetch`): ask the APIs and write what is new as download folders."""
+    from .assets.fetch import FETCH_JOB, fetch_assets
+    from .definitions import defs
+    from .run_log import console_config
+    from .runs import process_tags
+
+    job = defs.resolve_job_def(FETCH_JOB)
+    nodes = {asset.key.path[-1]: asset.op.name for asset in fetch_assets}
+    config: dict[str, object] = dict(console_config(verbose))
+    if options:
+        config["ops"] = {node: {"config": dict(options)} for node in nodes.values()}
+    with dg.DagsterInstance.get() as instance:
+        run_id = str(uuid.uuid4())
+        print(f"{FETCH_JOB}: run {run_id}", flush=True)
+        result = job.execute_in_process(
+            run_config=config, instance=instance, run_id=run_id, raise_on_error=False, tags=process_tags()
+        )
+    outcomes = fetch_outcomes(result, nodes)
+    for source, ok, text in outcomes:
+        line = text if text.startswith(f"{source}: ") else f"{source}: {text}"
+        print(f"  {line}", file=sys.stdout if ok else sys.stderr)
+    if result.success:
+        print(f"{FETCH_JOB} succeeded (run {result.run_id}); the new-download sensor, or make run, reads it.")
+        return 0
+    print(
+        f"\n{FETCH_JOB} FAILED for {', '.join(s for s, ok, _ in outcomes if not ok)}: nothing was written for it; "
+        "make run still refreshes from what is downloaded.",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def run(options: dict[str, object] | None = None, verbose: bool = False) -> int:
     from .assets.dbt import bulletin_dbt_assets
     from .definitions import defs
@@ -268,6 +329,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Put the warehouse aside and build it again from every download in the raw folder.",
     )
     add_run_options(rebuild_parser)
+    fetch_parser = commands.add_parser(
+        "fetch",
+        help="ask the APIs (US Census Bureau, UN Comtrade) and write what is new as download folders",
+        description="Ask the APIs (US Census Bureau, UN Comtrade) for the product and write each answer as a "
+        "new download folder, raw/<source>/<today>/ (make fetch). Base URLs: BULLETIN_CENSUS_API_URL, "
+        "BULLETIN_COMTRADE_API_URL; keys (optional): CENSUS_API_KEY, COMTRADE_API_KEY.",
+    )
+    fetch_parser.add_argument(
+        "--hs-code", type=_hs_code, metavar="CODE", help="the product (default: BULLETIN_HS_CODE, else 847150)"
+    )
+    fetch_parser.add_argument(
+        "--first-year",
+        type=_year,
+        metavar="YYYY",
+        help="the first year asked for (default: the year before dbt_project.yml's first_year)",
+    )
+    fetch_parser.add_argument("--verbose", action="store_true", help="print Dagster's whole event log")
     dbt_parser = commands.add_parser("dbt", help="dbt on its own, under the warehouse lock (e.g. dbt build)")
     dbt_parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt's own arguments")
     return parser
@@ -279,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(run_options(args), args.verbose)
     if args.command == "rebuild":
         return rebuild(run_options(args), args.verbose)
+    if args.command == "fetch":
+        given = {"hs_code": args.hs_code, "first_year": args.first_year}
+        return fetch({k: v for k, v in given.items() if v is not None}, args.verbose)
     if args.command == "dbt":
         return dbt(args.dbt_args)
     return 2

@@ -12,12 +12,17 @@ from pathlib import Path
 import duckdb
 
 RAW = Path(__file__).parents[1] / "raw"
+# The sources with a shipped download; the API sources (their downloads come from the fetch
+# job, none shipped) after them, in the registry's order.
 SOURCES = ("customs", "gta", "itc", "moea")
+API_SOURCES = ("census", "comtrade")
 TABLES = {
     "customs": "raw.customs_trade",
     "gta": "raw.gta_us_imports",
     "itc": "raw.itc_exporters",
     "moea": "raw.moea_production",
+    "census": "raw.census_us_imports",
+    "comtrade": "raw.comtrade_exporters",
 }
 BOM = b"\xef\xbb\xbf"
 

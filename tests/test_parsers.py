@@ -21,6 +21,7 @@ from orchestration.ingest.loader import load_source
 from orchestration.ingest.sources import PARSERS, SPECS
 
 from .ingest_helpers import (
+    API_SOURCES,
     BOM,
     RAW,
     SOURCES,
@@ -465,8 +466,9 @@ def test_load_result_describes_the_load():
 
 
 def test_one_spec_a_source_is_what_the_loader_and_settings_read():
-    """The registry lists the four sources in load order, each spec beside its parser."""
-    assert tuple(SPECS) == SOURCES == settings.SOURCES
+    """The registry lists the sources in load order (the API sources last), each spec beside its parser."""
+    assert tuple(SPECS) == (*SOURCES, *API_SOURCES) == settings.SOURCES
+    assert [s for s, spec in SPECS.items() if spec.optional] == list(API_SOURCES)
     for source, spec in SPECS.items():
         assert spec.source == source and PARSERS[source].SPEC is spec
         assert spec.raw_table == TABLES[source]

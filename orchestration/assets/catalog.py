@@ -90,12 +90,18 @@ class SourceFreshness:
     def thresholds(self) -> str:
         return f"warn after {_show(self.warn_after_days)}, error after {_show(self.error_after_days)}"
 
-    def check(self, newest: date | None, as_of: date, as_of_from: str) -> dg.AssetCheckResult:
+    def check(
+        self, newest: date | None, as_of: date, as_of_from: str, optional: bool = False
+    ) -> dg.AssetCheckResult:
         """The freshness of the newest download on the as-of date: passed within warn_after,
-        a WARN past it, an ERROR past error_after or without any download."""
+        a WARN past it, an ERROR past error_after or without any download (an optional
+        source, one the bulletin is built without by default, passes without one)."""
         age = None if newest is None else (as_of - newest).days
         on = f"on {as_of} ({as_of_from})"
-        if newest is None:
+        if newest is None and optional:
+            passed, severity = True, dg.AssetCheckSeverity.WARN
+            text = f"no download dated on or before {as_of} ({as_of_from}): an optional source, none needed"
+        elif newest is None:
             passed, severity = False, dg.AssetCheckSeverity.ERROR
             text = f"no download dated on or before {as_of} ({as_of_from})"
         else:

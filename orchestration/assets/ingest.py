@@ -87,7 +87,7 @@ def build_ingest_asset(source: str) -> dg.AssetsDefinition:
                 "latest_period": result.latest_period,
                 "ignored_files": dg.MetadataValue.json(result.ignored),
             },
-            check_results=[freshness.check(newest, as_of, as_of_from)],
+            check_results=[freshness.check(newest, as_of, as_of_from, optional=spec.optional)],
         )
 
     _ingest.__name__ = f"raw_{spec.table}"

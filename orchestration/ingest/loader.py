@@ -265,6 +265,8 @@ def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> L
         log.warning(
             "%s: not a %s data file (expected %s); ignored", name, source, " or ".join(spec.file_patterns)
         )
+    if not found.files and spec.optional:
+        return _no_download_yet(con, spec, parser, found.ignored)
     if not found.files:
         raise IngestError(
             f"{source}/: no {source} download found under {raw_dir} "
@@ -327,6 +329,27 @@ def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> L
         read=[f.rel_path for f in to_load],
         removed=[p for p in gone if p not in loaded],
     )
+
+
+def _no_download_yet(
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, parser: ModuleType, ignored: list[str]
+) -> LoadResult:
+    """An optional source without any download (yet): its table, empty, with its columns, so that
+    dbt's staging model reads it like any other; rows of downloads since removed go with them."""
+    table = spec.raw_table
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ({TRACKING_COLUMNS})")
+        con.execute(f"DELETE FROM {TRACKING_TABLE} WHERE source = ?", [spec.source])
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(parser.create_table_sql(table))
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    return LoadResult(table=table, rows=0, ignored=ignored)
 
 
 def _read_file(

@@ -26,6 +26,9 @@ class SourceSpec:
     - ``signatures``: how its files' first bytes look, to tell another source's file at once.
     - ``reads``: the kinds of file (:mod:`.sniff`) the parser reads beyond text; a workbook or
       page of one of these kinds is judged by its content, not by its first bytes.
+    - ``optional``: the bulletin is built without it by default (a source an exhibit may be
+      switched to, such as an API the fetch job asks): no download yet is an empty table, not
+      a fault. Its parser then says the table's columns (``create_table_sql``).
     """
 
     source: str
@@ -39,6 +42,7 @@ class SourceSpec:
     row_label: str = "line"
     signatures: tuple[bytes, ...] = ()
     reads: tuple[str, ...] = ()
+    optional: bool = False
 
     @property
     def raw_table(self) -> str:
