@@ -63,6 +63,7 @@ from .layout import (
     REVISIONS,
     WORKBOOK,
     for_product,
+    for_source,
 )
 from .marts import Product, PublicationError
 
@@ -143,8 +144,10 @@ def write_publication(
             f"no exhibit has rows for HS {product.hs_code}: none of the downloads holds the product; "
             "check the HS code (BULLETIN_HS_CODE, or the run's hs_code)"
         )
+    # the product's layouts, with the source line of the source each exhibit is built from
+    built_from = {e.code: e.source for e in every}
     layouts = {
-        code: for_product(layout, product.hs_code, product.is_default)
+        code: for_source(for_product(layout, product.hs_code, product.is_default), built_from.get(code, ""))
         for code, layout in LAYOUTS.items()
     }
     every_cell = marts.cells(con)

@@ -230,6 +230,21 @@ def for_product(layout: ExhibitLayout, hs_code: str, is_default: bool) -> Exhibi
     return replace(layout, **changes)
 
 
+# The source line of an exhibit built from another source than its own (the source its source var
+# chooses: bulletin_exhibits.source_var), by that source.
+SOURCE_LINES = {
+    "census": "資料來源：美國商務部普查局（U.S. Census Bureau）國際貿易統計",
+    "comtrade": "資料來源：聯合國商品貿易統計資料庫（UN Comtrade）",
+}
+
+
+def for_source(layout: ExhibitLayout, source: str) -> ExhibitLayout:
+    """The layout with the source line of the source the exhibit is built from, where that is
+    another than its own (census for Table 2, comtrade for Table 3); else unchanged."""
+    line = SOURCE_LINES.get(source)
+    return layout if line is None else replace(layout, source=line)
+
+
 @dataclass(frozen=True)
 class Period:
     """A period as the marts type it (fct_bulletin_cells, dim_bulletin_periods): its code (the

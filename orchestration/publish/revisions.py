@@ -44,6 +44,8 @@ SOURCE_ZH = {
     "gta": "Global Trade Atlas",
     "itc": "ITC Trade Map",
     "moea": "經濟部統計處工業產銷存動態調查",
+    "census": "美國商務部普查局國際貿易統計",
+    "comtrade": "聯合國商品貿易統計資料庫（UN Comtrade）",
 }
 # How the draft names a measure that no block of the exhibit's table labels.
 MEASURE_ZH = {"value": "金額", "yoy_pct": "年增率(%)", "share_pct": "占比(%)"}
