@@ -89,7 +89,10 @@ def run_options(args: argparse.Namespace) -> dict[str, object]:
     (``DbtRunConfig``: the fields the UI's launchpad shows); an option not given is left out,
     so its setting comes from where it does without the command line (BULLETIN_HS_CODE,
     dbt_project.yml's vars)."""
+    from .exhibit_sources import source_choices
+
     given = {"hs_code": args.hs_code, "as_of_date": args.as_of, "first_year": args.first_year}
+    given.update({var: getattr(args, var, None) for var in source_choices()})
     return {name: value for name, value in given.items() if value is not None}
 
 
@@ -150,6 +153,24 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="YYYY",
         help="the first year of the bulletin's annual columns (default: dbt_project.yml's first_year)",
     )
+    from .exhibit_sources import source_choices
+
+    for choice in source_choices().values():
+
+        def _source(value: str, choice=choice) -> str:
+            try:
+                return choice.check(value, choice.option)
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+
+        parser.add_argument(
+            choice.option,
+            dest=choice.var,
+            type=_source,
+            metavar="|".join(choice.choices),
+            help=f"{'/'.join(choice.numbers)}'s source: {' or '.join(choice.choices)} "
+            f"(default: {choice.env}, else {choice.default})",
+        )
     parser.add_argument(
         "--verbose",
         action="store_true",

@@ -21,6 +21,13 @@ exhibits as (
 
 ),
 
+-- the source each exhibit is built from in each edition, and how its total is formed
+exhibit_sources as (
+
+    select * from {{ ref('int_bulletin__exhibit_sources') }}
+
+),
+
 classified as (
 
     select 'customs' as source, partner_name, partner_code, partner_kind from {{ ref('partner_names_customs') }}
@@ -28,6 +35,10 @@ classified as (
     select 'gta', partner_name, partner_code, partner_kind from {{ ref('partner_names_gta') }}
     union all
     select 'itc', partner_name, partner_code, partner_kind from {{ ref('partner_names_itc') }}
+    union all
+    select 'census', partner_name, partner_code, partner_kind from {{ ref('partner_names_census') }}
+    union all
+    select 'comtrade', partner_name, partner_code, partner_kind from {{ ref('partner_names_comtrade') }}
 
 ),
 
@@ -53,15 +64,16 @@ latest_ranked as (
 
 ),
 
--- an exhibit whose total is the sum of its partners (customs' Table 1): every partner (any
--- column, any value) is summed into it
+-- an exhibit whose total is the sum of its partners (customs' Table 1; comtrade's Table 3): every
+-- partner (any column, any value) is summed into it
 summed as (
 
     select periods.edition, periods.exhibit, periods.series
     from periods
-    inner join exhibits on periods.exhibit = exhibits.exhibit
+    inner join exhibit_sources
+        on periods.edition = exhibit_sources.edition and periods.exhibit = exhibit_sources.exhibit
     where
-        exhibits.total_from = 'sum_of_partners'
+        exhibit_sources.total_from = 'sum_of_partners'
         and not periods.is_total
         and (periods.value <> 0 or coalesce(periods.prior_value, 0) <> 0)
     group by periods.edition, periods.exhibit, periods.series
@@ -90,6 +102,7 @@ select
     aggregates.source || ' name "' || aggregates.partner_name || '" (' || aggregates.partner_code || ')' as aggregate,
     found.why
 from found
-inner join exhibits on found.exhibit = exhibits.exhibit
+inner join exhibit_sources
+    on found.edition = exhibit_sources.edition and found.exhibit = exhibit_sources.exhibit
 inner join aggregates
-    on exhibits.source = aggregates.source and found.series = aggregates.partner_code
+    on exhibit_sources.source = aggregates.source and found.series = aggregates.partner_code

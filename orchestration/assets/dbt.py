@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtCliRuntimeError, DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
+from ..exhibit_sources import source_choices
 from ..project import dbt_project, prepare_manifest
 from ..settings import DEFAULT_HS_CODE, check_hs_code
 from ..settings import hs_code as settings_hs_code
@@ -122,6 +123,22 @@ class DbtRunConfig(dg.Config):
     first_year: int | None = None
     # The product (an HS code); empty: BULLETIN_HS_CODE, else 847150 (dbt_project.yml's default).
     hs_code: str | None = None
+    # The source of the exhibits that can be built from another (bulletin_exhibits.source_var, one
+    # field a var): Table 2 gta or census, Table 3 itc or comtrade; empty: BULLETIN_US_IMPORTS_SOURCE,
+    # BULLETIN_EXPORTERS_SOURCE, else the exhibit's own (gta, itc).
+    us_imports_source: str | None = None
+    exporters_source: str | None = None
+
+
+def source_vars(config: DbtRunConfig) -> dict[str, str | None]:
+    """The exhibits' source vars of a run (us_imports_source, exporters_source): the run config's,
+    else BULLETIN_<VAR>, checked against the exhibit's choices (a ValueError saying them); None
+    for an exhibit's own source, dbt_project.yml's default, so that its dbt command stays as it was."""
+    found: dict[str, str | None] = {}
+    for var, choice in source_choices().items():
+        value = choice.chosen(getattr(config, var, None))
+        found[var] = None if value == choice.default else value
+    return found
 
 
 def _event_asset_key(context: dg.AssetExecutionContext, event: Any) -> dg.AssetKey | None:
@@ -156,12 +173,17 @@ def bulletin_dbt_assets(
     check results are still reported, their materializations are not.
     """
     hs_code = check_hs_code(config.hs_code) if config.hs_code else settings_hs_code()
+    try:
+        sources = source_vars(config)
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     vars_ = dbt_vars(
         {
             "as_of_date": config.as_of_date,
             "first_year": config.first_year,
             # the default product is dbt_project.yml's own: its dbt command stays as it was
             "hs_code": None if hs_code == DEFAULT_HS_CODE else hs_code,
+            **sources,
         }
     )
     args = dbt_build_args(vars_)

@@ -1,6 +1,7 @@
 -- Mirror statistics, month by month: Taiwan's reported exports to the US (customs) beside
--- the US's reported imports from Taiwan (GTA), in US$, unrounded, up to the latest month both
--- sources cover (a month a source covers but has no row for had no trade: zero).
+-- the US's reported imports from Taiwan (the source Table 2 is built from: GTA, or the US
+-- Census Bureau's API where us_imports_source chooses census), in US$, unrounded, up to the
+-- latest month both sources cover (a month a source covers but has no row for had no trade: zero).
 with
 
 observations as (
@@ -26,7 +27,7 @@ us_reported as (
 
     select period_start, sum(value order by value) as us_imports_from_tw_usd
     from observations
-    where source = 'gta' and flow = 'import' and partner_code = 'TW'
+    where source = '{{ var("us_imports_source") }}' and flow = 'import' and partner_code = 'TW'
     group by period_start
 
 ),
@@ -40,7 +41,7 @@ bounds as (
             as customs_latest,
         (
             select max(period_start) from observations
-            where source = 'gta' and flow = 'import')
+            where source = '{{ var("us_imports_source") }}' and flow = 'import')
             as gta_latest
 
 ),

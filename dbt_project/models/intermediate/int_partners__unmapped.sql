@@ -3,7 +3,9 @@
 -- own (the name itself), so the source's total keeps it. It could change a printed cell when
 -- (in any edition) its value in the exhibit's latest column would rank it among the partners
 -- the exhibit shows (against the partners the seeds map), or when the exhibit's total is the
--- sum of its partners (customs, Table 1: an unknown name might be an aggregate, counted twice).
+-- sum of its partners (customs' Table 1, comtrade's Table 3: an unknown name might be an
+-- aggregate, counted twice). The exhibit a source feeds is the edition's
+-- (int_bulletin__exhibit_sources): an API source feeds one only where its source var chooses it.
 -- A proposed code comes from a name of another seed, or an English name of the partners seed,
 -- spelled the same but for case, accents, spaces and punctuation.
 with
@@ -38,6 +40,26 @@ itc as (
 
 ),
 
+census as (
+
+    select
+        source, partner_name, 'USD' as unit,
+        download_date, source_file
+    from {{ ref('stg_census__us_imports') }}
+    where partner_code is null
+
+),
+
+comtrade as (
+
+    select
+        source, exporter_name as partner_name, 'USD thousand' as unit,
+        download_date, source_file
+    from {{ ref('stg_comtrade__exporters') }}
+    where exporter_code is null
+
+),
+
 unmapped_rows as (
 
     select * from customs
@@ -45,6 +67,10 @@ unmapped_rows as (
     select * from gta
     union all
     select * from itc
+    union all
+    select * from census
+    union all
+    select * from comtrade
 
 ),
 
@@ -69,6 +95,12 @@ exhibits as (
 
 ),
 
+exhibit_sources as (
+
+    select * from {{ ref('int_bulletin__exhibit_sources') }}
+
+),
+
 periods as (
 
     select * from {{ ref('int_bulletin__periods') }}
@@ -86,12 +118,20 @@ latest_column as (
 
 ),
 
--- The names as the series of the exhibit their source feeds (a name no exhibit reads has none).
+-- The names as the series of the exhibit their source feeds in an edition (a name no exhibit
+-- reads has none).
 name_series as (
 
-    select names.source, names.partner_name, exhibits.exhibit, exhibits.top_n, exhibits.value_divisor
+    select distinct
+        names.source,
+        names.partner_name,
+        exhibits.exhibit,
+        exhibits.top_n,
+        exhibits.value_divisor,
+        exhibit_sources.total_from
     from names
-    inner join exhibits on names.source = exhibits.source
+    inner join exhibit_sources on names.source = exhibit_sources.source
+    inner join exhibits on exhibit_sources.exhibit = exhibits.exhibit
 
 ),
 
@@ -107,9 +147,10 @@ mapped_partners as (
             order by latest_column.value desc, latest_column.series asc
         ) as partner_rank
     from latest_column
-    inner join exhibits on latest_column.exhibit = exhibits.exhibit
+    inner join exhibit_sources
+        on latest_column.edition = exhibit_sources.edition and latest_column.exhibit = exhibit_sources.exhibit
     left join names
-        on exhibits.source = names.source and latest_column.series = names.partner_name
+        on exhibit_sources.source = names.source and latest_column.series = names.partner_name
     where names.partner_name is null
 
 ),
@@ -143,6 +184,7 @@ name_columns as (
         name_series.exhibit,
         name_series.top_n,
         name_series.value_divisor,
+        name_series.total_from,
         latest_column.period,
         latest_column.value
     from name_series
@@ -182,8 +224,8 @@ per_edition as (
         round(name_columns.value * name_columns.value_divisor, 6) as value,
         1 + ahead.partners_ahead as rank_would_have,
         round(smallest_shown.value * name_columns.value_divisor, 6) as smallest_shown_value,
-        -- customs: Table 1's total is the sum of every destination, this name included
-        name_columns.source = 'customs' as total_is_sum,
+        -- customs' Table 1, comtrade's Table 3: the total is the sum of every partner, this name included
+        name_columns.total_from = 'sum_of_partners' as total_is_sum,
         with_values.series is not null as has_value_in_a_column
     from name_columns
     inner join ahead
@@ -239,6 +281,10 @@ known_names as (
     select 'partner_names_gta', partner_name, partner_code from {{ ref('partner_names_gta') }}
     union all
     select 'partner_names_itc', partner_name, partner_code from {{ ref('partner_names_itc') }}
+    union all
+    select 'partner_names_census', partner_name, partner_code from {{ ref('partner_names_census') }}
+    union all
+    select 'partner_names_comtrade', partner_name, partner_code from {{ ref('partner_names_comtrade') }}
     union all
     select 'partners', name_en, partner_code from {{ ref('partners') }}
     union all
@@ -297,7 +343,7 @@ final as (
         current_edition.rank_would_have,
         case when per_name.source is not null then name_series.top_n end as top_n,
         current_edition.smallest_shown_value,
-        names.source = 'customs' as total_is_sum,
+        coalesce(name_series.total_from = 'sum_of_partners', false) as total_is_sum,
         coalesce(per_name.could_change_printed_cell, false) as could_change_printed_cell,
         per_name.editions_changed,
         proposals.proposed_code,

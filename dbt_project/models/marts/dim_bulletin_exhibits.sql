@@ -1,12 +1,20 @@
 -- The bulletin's exhibits as the publication reads them: the bulletin_exhibits seed's
 -- definition of each (code, order, number, title, source, mart, unit, partners shown, total,
--- measures, kinds of column) with what the current edition holds of it: the grain of its
--- source, its latest period, the preliminary months its series hold and its printed cells.
+-- measures, kinds of column) with what the current edition holds of it: the source it is
+-- built from (its own, or the one its source var chooses), the grain of that source, its
+-- latest period, the preliminary months its series hold and its printed cells.
 with
 
 exhibits as (
 
     select * from {{ ref('bulletin_exhibits') }}
+
+),
+
+exhibit_sources as (
+
+    select * from {{ ref('int_bulletin__exhibit_sources') }}
+    where edition = 'current'
 
 ),
 
@@ -65,7 +73,7 @@ final as (
         exhibits.exhibit_order,
         exhibits.exhibit_number,
         exhibits.title_zh,
-        exhibits.source,
+        exhibit_sources.source,
         exhibits.mart,
         exhibits.value_unit,
         exhibits.top_n,
@@ -77,6 +85,7 @@ final as (
         coalesce(series_months.preliminary_months, []) as preliminary_months,
         coalesce(printed.cells, 0) as cells
     from exhibits
+    inner join exhibit_sources on exhibits.exhibit = exhibit_sources.exhibit
     left join series_months on exhibits.exhibit = series_months.exhibit
     left join latest on exhibits.exhibit = latest.exhibit
     left join printed on exhibits.exhibit = printed.exhibit

@@ -86,6 +86,10 @@ raw_tables as (
     {{ raw_downloads('itc', 'itc_exporters') }}
     union all
     {{ raw_downloads('moea', 'moea_production') }}
+    union all
+    {{ raw_downloads('census', 'census_us_imports') }}
+    union all
+    {{ raw_downloads('comtrade', 'comtrade_exporters') }}
 
 ),
 
