@@ -20,10 +20,11 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help install run test test-fast dev dbt-build dbt-test rebuild lint bench clean
+.PHONY: help install run fetch test test-fast dev dbt-build dbt-test rebuild lint bench clean
 
 help:
 	@echo "make run       install (once) and materialize every asset: raw -> dbt -> published/"
+	@echo "make fetch     ask the APIs (US Census Bureau, UN Comtrade); what is new lands in raw/<source>/<today>/"
 	@echo "make test      install (once) and run the whole test suite (what CI runs)"
 	@echo "make test-fast the quick tests only (no full pipeline run): the edit loop"
 	@echo "make dev       the Dagster UI and daemon on http://127.0.0.1:3000"
@@ -59,6 +60,12 @@ $(DAGSTER_HOME_DIR):
 
 run: $(MANIFEST) $(DAGSTER_HOME_DIR)
 	$(VENV)/bin/python -m orchestration.cli run
+
+# The fetch job (orchestration/assets/fetch.py): the APIs' answers as new download folders, written all
+# at once; nothing when the month to come is not released yet. Base URLs BULLETIN_CENSUS_API_URL,
+# BULLETIN_COMTRADE_API_URL; keys (optional) CENSUS_API_KEY, COMTRADE_API_KEY.
+fetch: $(MANIFEST) $(DAGSTER_HOME_DIR)
+	$(VENV)/bin/python -m orchestration.cli fetch
 
 # The suite on the machine's cores (pytest-xdist: at most TEST_WORKERS; 2 in CI), a test module
 # to a worker (its module-wide pipeline runs are made once); runs several modules read are made once
