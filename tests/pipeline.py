@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import csv
 import json
@@ -112,7 +113,19 @@ class _ForkServer:
             raise
 
 
+    def close(self) -> None:
+        """At the session's end: the server ends when its input does; wait for it (no orphan)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 _FORK_SERVER = _ForkServer()
+atexit.register(_FORK_SERVER.close)
 
 
 def run_cli(argv: list[str], cwd: Path, env: dict[str, str], logs: Path, timeout: float = 900) -> tuple[int, str, str]:
