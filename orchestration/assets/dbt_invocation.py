@@ -41,13 +41,16 @@ def dbt_vars(overrides: Mapping[str, object] | None = None) -> dict[str, object]
 def dbt_build_args(vars_: Mapping[str, object] | None = None) -> list[str]:
     """The arguments of the `dbt build` a materialization runs.
 
-    --full-refresh reloads seeds whose columns changed (dbt would otherwise truncate and
-    COPY into the old table); the project has no incremental models, so it costs nothing else.
+    No --full-refresh: the models over the observations are incremental and process only the
+    downloads added, changed or removed since the last build (dbt_project/macros/
+    incremental_downloads.sql). Seeds are loaded anew every build all the same (`+full_refresh:
+    true` on seeds in dbt_project.yml), so a seed whose columns changed is created again. A full
+    rebuild is `make rebuild` (a new warehouse from raw/) or `make dbt-build` (--full-refresh).
     dbt's unit tests check the models' SQL on fixed inputs, not the data: they run where the
     SQL changes (`make test-fast`, `make dbt-test`, CI), not in every refresh, as dbt advises
     ("exclude unit tests from production builds").
     """
-    args = ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
+    args = ["build", "--exclude-resource-type", "unit_test"]
     if vars_:
         args += ["--vars", json.dumps(dict(vars_), ensure_ascii=False, sort_keys=True)]
     return args

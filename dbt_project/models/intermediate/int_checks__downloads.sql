@@ -1,7 +1,7 @@
 -- Complete downloads, judged from their content (never from file times): one row per flag.
 -- - lost partners: a later download of a (source, flow, product, measure, period) lacks
 --   partners the earlier download covering it had, holding more than a set share of its total,
---   or lists less than half its partners (a query filtered to one country);
+--   or lists less than half its partners (a query filtered to one country): int_checks__lost_partners;
 -- - a gap: a month missing in the middle of what a download covers for a flow and product;
 -- - a cut: the last month of a download holds far fewer partners than the months before it
 --   (a file copied while still being written, cut at a line end).
@@ -9,33 +9,15 @@
 -- downloads that pass: the assert_download_* tests stop the run before anything is published.
 -- Partners are counted without the total row (WORLD: GTA's, ITC's) and groupings (partner_kind
 -- aggregate: the European Union, regions). Thresholds: dbt_project.yml.
+-- Gaps and cuts are read from what each download covers (int_observations__coverage), not its rows.
 with
 
-observations as (
+lost_partners as (
 
     select
-        *,
-        (
-            coalesce(partner_kind, 'country') not in ('total', 'aggregate')
-            and partner_code is distinct from 'WORLD'
-        ) as is_partner
-    from {{ ref('int_observations__unioned') }}
-    {% if var('as_of_date') %}
-    where download_date <= cast('{{ var("as_of_date") }}' as date)
-    {% endif %}
-
-),
-
-current_values as (
-
-    select
-        *,
-        (
-            coalesce(partner_kind, 'country') not in ('total', 'aggregate')
-            and partner_code is distinct from 'WORLD'
-        ) as is_partner
-    from {{ ref('int_observations__vintaged') }}
-    where edition = 'current'
+        check_name, source, flow, product, measure, period_grain, period_start, download_date, source_file,
+        compared_download_date, compared_file, partners, compared_partners, share, finding
+    from {{ ref('int_checks__lost_partners') }}
 
 ),
 
@@ -44,122 +26,11 @@ held as (
 
     select
         source, flow, product, measure, period_grain, period_start, download_date,
-        min(source_file) as source_file,
-        count(distinct partner_key) filter (where is_partner) as partners,
-        coalesce(sum(abs(value)) filter (where is_partner), 0) as total
-    from observations
-    group by all
-
-),
-
-successive as (
-
-    select
-        *,
-        lead(download_date) over (
-            partition by source, flow, product, measure, period_grain, period_start
-            order by download_date
-        ) as next_download_date
-    from held
-
-),
-
-pairs as (
-
-    select
-        earlier.source, earlier.flow, earlier.product, earlier.measure, earlier.period_grain,
-        earlier.period_start,
-        earlier.download_date as earlier_download_date, earlier.source_file as earlier_file,
-        earlier.partners as earlier_partners, earlier.total as earlier_total,
-        later.download_date as later_download_date, later.source_file as later_file,
-        later.partners as later_partners
-    from successive as earlier
-    inner join held as later
-        on
-            earlier.source = later.source
-            and earlier.flow = later.flow
-            and earlier.product = later.product
-            and earlier.measure = later.measure
-            and earlier.period_grain = later.period_grain
-            and earlier.period_start = later.period_start
-            and earlier.next_download_date = later.download_date
-
-),
-
--- The partners of the earlier download that the later one does not list, and their values.
-lost as (
-
-    select
-        pairs.source, pairs.flow, pairs.product, pairs.measure, pairs.period_grain, pairs.period_start,
-        pairs.earlier_download_date,
-        count(*) as lost_partners,
-        sum(abs(gone.value)) as lost_value,
-        string_agg(gone.partner_name, '、' order by gone.value desc) as lost_names
-    from pairs
-    inner join observations as gone
-        on
-            pairs.source = gone.source
-            and pairs.flow = gone.flow
-            and pairs.product = gone.product
-            and pairs.measure = gone.measure
-            and pairs.period_grain = gone.period_grain
-            and pairs.period_start = gone.period_start
-            and pairs.earlier_download_date = gone.download_date
-            and gone.is_partner
-    where
-        not exists (
-            select 1 from observations as kept
-            where
-                kept.source = pairs.source
-                and kept.flow = pairs.flow
-                and kept.product = pairs.product
-                and kept.measure = pairs.measure
-                and kept.period_grain = pairs.period_grain
-                and kept.period_start = pairs.period_start
-                and kept.download_date = pairs.later_download_date
-                and kept.partner_key = gone.partner_key
-        )
-    group by all
-
-),
-
-lost_partners as (
-
-    select
-        'download lacks partners' as check_name,
-        pairs.source, pairs.flow, pairs.product, pairs.measure, pairs.period_grain, pairs.period_start,
-        pairs.later_download_date as download_date, pairs.later_file as source_file,
-        pairs.earlier_download_date as compared_download_date, pairs.earlier_file as compared_file,
-        pairs.later_partners as partners, pairs.earlier_partners as compared_partners,
-        lost.lost_value / nullif(pairs.earlier_total, 0) as share,
-        format(
-            'lists {} partner(s), the earlier download {} ({}) listed {}: the {} it lacks ({}) held {:,.1f}% of '
-            || 'the earlier total (a query filtered by country, or a file cut short?)',
-            pairs.later_partners, pairs.earlier_download_date, pairs.earlier_file, pairs.earlier_partners,
-            lost.lost_partners,
-            case
-                when lost.lost_partners > 5
-                    then array_to_string(list_slice(string_split(lost.lost_names, '、'), 1, 5), '、') || '…'
-                else lost.lost_names
-            end,
-            100 * lost.lost_value / nullif(pairs.earlier_total, 0)
-        ) as finding
-    from pairs
-    inner join lost
-        on
-            pairs.source = lost.source
-            and pairs.flow = lost.flow
-            and pairs.product = lost.product
-            and pairs.measure = lost.measure
-            and pairs.period_grain = lost.period_grain
-            and pairs.period_start = lost.period_start
-            and pairs.earlier_download_date = lost.earlier_download_date
-    where
-        lost.lost_value > {{ var('completeness_max_lost_share') }} * pairs.earlier_total
-        or (
-            pairs.later_partners < {{ var('completeness_min_partner_ratio') }} * pairs.earlier_partners
-            and lost.lost_value > {{ var('plausibility_material_share') }} * pairs.earlier_total
-        )
+        source_file, partners, partner_total as total
+    from {{ ref('int_observations__coverage') }}
+    {% if var('as_of_date') %}
+    where download_date <= cast('{{ var("as_of_date") }}' as date)
+    {% endif %}
 
 ),
 
@@ -200,13 +71,14 @@ gaps as (
 
 ),
 
--- The partners each month of the current vintages holds (the history a last month is read against).
+-- The partners each month of the current vintages holds (the history a last month is read against):
+-- those of the latest download covering it (int_observations__vintaged's choice for 'current').
 current_partners as (
 
     select
         source, flow, product, measure, period_grain, period_start,
-        count(distinct partner_key) filter (where is_partner) as partners
-    from current_values
+        arg_max(partners, download_date) as partners
+    from held
     group by all
 
 ),

@@ -5,13 +5,13 @@
 -- per flag, with the file, line, series, period, value and the history it was compared with. The thresholds are vars
 -- (dbt_project.yml, with their reasons); int_checks__flags adds the acceptances and the
 -- assert_value_* / assert_revision_* tests fail on the flags nobody accepted.
--- A series is (source, flow, product, measure, partner), read from the current vintages.
+-- A series is (source, flow, product, measure, partner), read from the current vintages; what each
+-- value is compared with (its history, whether a download brought it in) is int_checks__series'.
 with
 
-current_values as (
+series as (
 
-    select * from {{ ref('int_observations__vintaged') }}
-    where edition = 'current'
+    select * from {{ ref('int_checks__series') }}
 
 ),
 
@@ -28,196 +28,28 @@ download_flags as (
 
 ),
 
-observations as (
+-- What each download covers, and its total of a (source, flow, product, measure, period): the total
+-- row (WORLD) where a source has one (ITC's is not the sum of its rows), else the sum over partners
+-- (groupings such as the European Union, partner_kind aggregate, left out: they count twice).
+download_totals as (
 
-    select * from {{ ref('int_observations__unioned') }}
+    select * from {{ ref('int_observations__coverage') }}
     {% if var('as_of_date') %}
     where download_date <= cast('{{ var("as_of_date") }}' as date)
     {% endif %}
 
 ),
 
--- Each download's total of a (source, flow, product, measure, period): the total row (WORLD)
--- where a source has one (ITC's is not the sum of its rows), else the sum over partners
--- (groupings such as the European Union, partner_kind aggregate, left out: they count twice).
-download_totals as (
-
-    select
-        source, flow, product, measure, period_grain, period_start, download_date,
-        greatest(
-            coalesce(max(value) filter (where partner_kind = 'total' or partner_code = 'WORLD'), 0),
-            coalesce(sum(abs(value)) filter (
-                where coalesce(partner_kind, 'country') not in ('total', 'aggregate')
-                and partner_code is distinct from 'WORLD'
-            ), 0)
-        ) as total
-    from observations
-    group by all
-
-),
-
--- The downloads covering each (source, flow, product, measure, period), in order.
-coverings as (
-
-    select
-        *,
-        lag(download_date) over (
-            partition by source, flow, product, measure, period_grain, period_start
-            order by download_date
-        ) as previous_download_date
-    from (
-        select distinct source, flow, product, measure, period_grain, period_start, download_date
-        from observations
-    ) as covered
-
-),
-
-current_totals as (
-
-    select
-        source, flow, product, measure, period_grain, period_start,
-        greatest(
-            coalesce(max(value) filter (where partner_kind = 'total' or partner_code = 'WORLD'), 0),
-            coalesce(sum(abs(value)) filter (
-                where coalesce(partner_kind, 'country') not in ('total', 'aggregate')
-                and partner_code is distinct from 'WORLD'
-            ), 0)
-        ) as total
-    from current_values
-    group by all
-
-),
-
--- The largest total of the group over the previous 24 months: a value must be a material
--- share of it to be checked (small, noisy series are left alone).
-group_history as (
-
-    select
-        *,
-        max(total) over (
-            partition by source, flow, product, measure, period_grain
-            order by period_start
-            range between interval ({{ var('plausibility_history_months') }}) month preceding
-            and interval 1 day preceding
-        ) as history_total
-    from current_totals
-
-),
-
--- Each series (source, flow, product, measure, grain, partner) under one key, for the windows.
-keyed as (
-
-    select
-        *,
-        hash(source, flow, product, measure, period_grain, partner_key) as series_key,
-        case
-            when period_grain = 'year' then strftime(period_start, '%Y') else strftime(period_start, '%Y-%m')
-        end as period
-    from current_values
-
-),
-
--- The largest value of the series in the previous 24 months, and the value of the period before.
-series as (
-
-    select
-        *,
-        lag(value) over (partition by series_key order by period_start) as previous_value,
-        lag(period_start) over (partition by series_key order by period_start) as previous_period_start,
-        max(abs(value)) over (
-            partition by series_key
-            order by period_start
-            range between interval ({{ var('plausibility_history_months') }}) month preceding
-            and interval 1 day preceding
-        ) as history_max
-    from keyed
-
-),
-
--- The ratio to the period before (only where the series had a value in the period right before).
-ratios as (
-
-    select
-        *,
-        case
-            when
-                previous_value > 0
-                and previous_period_start
-                = period_start - case when period_grain = 'year' then interval 1 year else interval 1 month end
-                then value / previous_value
-        end as jump_ratio
-    from series
-
-),
-
--- The largest ratio the series showed before, and how many ratios it had.
-jump_history as (
-
-    select
-        *,
-        max(jump_ratio) over before_it as history_max_jump,
-        count(jump_ratio) over before_it as history_jumps
-    from ratios
-    window before_it as (
-        partition by series_key
-        order by period_start
-        rows between unbounded preceding and 1 preceding
-    )
-
-),
-
--- Only values a download brought in are checked: a period no earlier download covered, or a
--- value the covering download changed or added; history that passed stays passed.
-checked as (
-
-    select
-        jump_history.*,
-        group_history.history_total
-    from jump_history
-    inner join coverings
-        on
-            jump_history.source = coverings.source
-            and jump_history.flow = coverings.flow
-            and jump_history.product = coverings.product
-            and jump_history.measure = coverings.measure
-            and jump_history.period_grain = coverings.period_grain
-            and jump_history.period_start = coverings.period_start
-            and jump_history.download_date = coverings.download_date
-    left join group_history
-        on
-            jump_history.source = group_history.source
-            and jump_history.flow = group_history.flow
-            and jump_history.product = group_history.product
-            and jump_history.measure = group_history.measure
-            and jump_history.period_grain = group_history.period_grain
-            and jump_history.period_start = group_history.period_start
-    where
-        coverings.previous_download_date is null
-        or exists (
-            select 1 from revisions
-            where
-                revisions.source = jump_history.source
-                and revisions.flow = jump_history.flow
-                and revisions.product = jump_history.product
-                and revisions.measure = jump_history.measure
-                and revisions.period_grain = jump_history.period_grain
-                and revisions.period_start = jump_history.period_start
-                and revisions.partner_key = jump_history.partner_key
-                and revisions.new_download_date = jump_history.download_date
-        )
-
-),
-
 -- Small, noisy values are left alone: a value must be a material share of its group's history.
--- (Materialized: both gates read it, and the windows above are the model's main cost.)
+-- Only values a download brought in are checked (history that passed stays passed).
 material as materialized (
 
     select
         source, flow, product, measure, period_grain, period_start, period, partner_name, value,
         download_date, source_file, source_row, series_key, history_max, previous_value, jump_ratio,
         history_max_jump, history_jumps
-    from checked
-    where abs(value) >= {{ var('plausibility_material_share') }} * history_total
+    from series
+    where is_checked and abs(value) >= {{ var('plausibility_material_share') }} * history_total
 
 ),
 
@@ -248,7 +80,7 @@ far_outside_history as (
         count(history.value) as history_periods,
         min(history.period) as history_first_period
     from far_outside_found as found
-    inner join keyed as history
+    inner join series as history
         on
             found.series_key = history.series_key
             and found.period_start > history.period_start
@@ -293,12 +125,12 @@ jumps_history as (
         min(
             case
                 when history.period_grain = 'year'
-                    then strftime(history.previous_period_start, '%Y')
-                else strftime(history.previous_period_start, '%Y-%m')
+                    then strftime(history.period_start - interval 1 year, '%Y')
+                else strftime(history.period_start - interval 1 month, '%Y-%m')
             end
         ) as history_first_period
     from jumps_found as found
-    inner join ratios as history
+    inner join series as history
         on
             found.series_key = history.series_key
             and found.period_start > history.period_start
@@ -367,16 +199,19 @@ revised_lines as (
 
     select
         revised.*,
-        coalesce(new_rows.source_file, (
-            select min(o.source_file) from observations as o
-            where
-                o.source = revised.source and o.flow = revised.flow and o.product = revised.product
-                and o.measure = revised.measure and o.period_grain = revised.period_grain
-                and o.period_start = revised.period_start and o.download_date = revised.new_download_date
-        )) as source_file,
+        coalesce(new_rows.source_file, new_download.source_file) as source_file,
         new_rows.source_row
     from revised
-    left join observations as new_rows
+    left join download_totals as new_download
+        on
+            revised.source = new_download.source
+            and revised.flow = new_download.flow
+            and revised.product = new_download.product
+            and revised.measure = new_download.measure
+            and revised.period_grain = new_download.period_grain
+            and revised.period_start = new_download.period_start
+            and revised.new_download_date = new_download.download_date
+    left join {{ ref('int_observations__unioned') }} as new_rows
         on
             revised.source = new_rows.source
             and revised.flow = new_rows.flow

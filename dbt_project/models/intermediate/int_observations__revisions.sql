@@ -2,13 +2,42 @@
 -- and the next download covering the same (source, flow, product, measure, period).
 -- A partner that the later download leaves out was revised to zero; one it adds was
 -- revised from zero. Downloads after the as_of_date var are not counted.
+-- Incremental by coverage key: a build compares again only the keys the changed downloads cover
+-- (every key of a source whose download changed or went away).
+-- depends_on: {{ ref('int_observations__downloads') }}
+-- (union all by name: a partition's marker row holds its key columns only)
+-- noqa: disable=AM07
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    unique_key=coverage_key(),
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ incremental_downloads_table() }}",
+    post_hook="{{ record_downloads() }}",
+    meta={'partition_marker': 'revision_kind'},
+) }}
 with
+
+changed as (
+
+    {{ downloads_changed() }}
+
+),
+
+affected as (
+
+    {{ affected_coverage_keys(ref('int_observations__unioned')) }}
+
+),
 
 observations as (
 
-    select * from {{ ref('int_observations__unioned') }}
+    select observations.*
+    from {{ ref('int_observations__unioned') }} as observations
+    where
+        {{ is_affected('observations') }}
     {% if var('as_of_date') %}
-    where download_date <= cast('{{ var("as_of_date") }}' as date)
+        and observations.download_date <= cast('{{ var("as_of_date") }}' as date)
     {% endif %}
 
 ),
@@ -107,3 +136,7 @@ compared as (
 select *
 from compared
 where coalesce(old_value, 0) <> coalesce(new_value, 0)
+-- every key compared again (in an incremental build): its revisions, and a row of the key alone, so
+-- that one with none any more is left with none
+union all by name
+select * from affected

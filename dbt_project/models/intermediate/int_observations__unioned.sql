@@ -1,29 +1,53 @@
 -- Every observation of the four sources in one long form, every download kept.
 -- The vintage key is (source, flow, product, measure, period, partner_name); the
 -- coverage key, what one download covers, is the same without the partner.
+-- Incremental by download: a build reads only the downloads added or changed since the last one
+-- (their rows replace the download's), and drops those removed (macros/incremental_downloads.sql).
+-- depends_on: {{ ref('int_observations__downloads') }}
+-- (union all by name: a partition's marker row holds its key columns only)
+-- noqa: disable=AM07
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    unique_key=['source', 'download_date'],
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ incremental_downloads_table() }}",
+    post_hook="{{ record_downloads() }}",
+    meta={'partition_marker': 'source_file'},
+) }}
 with
+
+changed as (
+
+    {{ downloads_changed() }}
+
+),
 
 customs as (
 
     select * from {{ ref('stg_customs__trade') }}
+    where {{ is_changed_download("'customs'") }}
 
 ),
 
 gta as (
 
     select * from {{ ref('stg_gta__us_imports') }}
+    where {{ is_changed_download("'gta'") }}
 
 ),
 
 itc as (
 
     select * from {{ ref('stg_itc__exporters') }}
+    where {{ is_changed_download("'itc'") }}
 
 ),
 
 moea as (
 
     select * from {{ ref('stg_moea__production') }}
+    where {{ is_changed_download("'moea'") }}
 
 ),
 
@@ -63,12 +87,22 @@ unioned as (
         download_date, source_file, source_row
     from moea
 
-)
+),
 
 -- partner_key: who the partner is across downloads: its code where a seed maps the name (so a
 -- partner a later download spells anew, Chinese Taipei for Taipei, Chinese, is the same
 -- partner), else the name itself.
-select
-    *,
-    coalesce(partner_code, partner_name) as partner_key
-from unioned
+keyed as (
+
+    select
+        *,
+        coalesce(partner_code, partner_name) as partner_key
+    from unioned
+
+)
+
+-- each download replaced (in an incremental build): its rows, and a row of its key alone, so that one
+-- removed is replaced by nothing
+select * from keyed
+union all by name
+select source, download_date from changed

@@ -4,11 +4,40 @@
 -- bulletin can always be rebuilt exactly.
 -- A download covers the (source, flow, product, measure, period) it has rows for; a partner
 -- that the covering download leaves out had no trade there (revised to zero): it has no row.
+-- Incremental by coverage key: a build chooses again only the keys the changed downloads cover
+-- (every key of a source whose download changed or went away), for every edition; the editions'
+-- cut-offs (int_editions: the seed and the as_of_date var) are part of its signature.
+-- depends_on: {{ ref('int_observations__downloads') }}
+-- (union all by name: a partition's marker row holds its key columns only)
+-- noqa: disable=AM07
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_partitions',
+    unique_key=coverage_key(),
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ incremental_downloads_table() }}",
+    post_hook="{{ record_downloads() }}",
+    meta={'partition_marker': 'edition', 'incremental_vars': ['as_of_date']},
+) }}
 with
+
+changed as (
+
+    {{ downloads_changed() }}
+
+),
+
+affected as (
+
+    {{ affected_coverage_keys(ref('int_observations__unioned')) }}
+
+),
 
 observations as (
 
-    select * from {{ ref('int_observations__unioned') }}
+    select observations.*
+    from {{ ref('int_observations__unioned') }} as observations
+    where {{ is_affected('observations') }}
 
 ),
 
@@ -54,4 +83,8 @@ resolved as (
 
 )
 
+-- every key chosen again (in an incremental build): its rows, and a row of the key alone, so that one
+-- no download covers any more is left with none
 select * from resolved
+union all by name
+select * from affected
