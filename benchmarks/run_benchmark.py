@@ -15,13 +15,18 @@ What it measures, each as the median of ``--runs`` runs (every run a process of 
 (c) the peak memory (RSS) of the ingestion process (and of its largest child, iconv);
 (d) the full refresh of the shipped ``raw/`` through Dagster (``python -m orchestration.cli
     run``: what ``make run`` runs once installed) against the same steps called directly
-    (ingestion, ``dbt build --full-refresh``, publication) in one plain process, from an empty
-    warehouse each time; and their ratio;
+    (ingestion, ``dbt build`` as the dbt asset runs it, publication) in one plain process, from an
+    empty warehouse each time; and their ratio;
 (e) with the extract (dated 2024-11-12) added to the shipped downloads and built once (which
     also shows the downstream models build from it), the refresh after one month's download is
     added (dated 2024-12-10): the customs ingestion then, against reading every file again, and
     the whole refresh (direct steps); and the cost of copying that warehouse, which every
-    Dagster run does first (orchestration/warehouse.py).
+    Dagster run does first (orchestration/warehouse.py). The refresh after the new month against
+    (d)'s direct full refresh of the shipped data is the ratio issue 16 asks to keep within 1.5.
+    The extract is synthetic and the plausibility gates flag it (months without trade in a code's
+    span, values far from their history): the direct builds of (e) leave those six tests out (the
+    models holding the flags are built, and timed, all the same), and a Dagster run of (e), which
+    runs every test, fails at them (recorded, not raised).
 
 It prints a table and writes it as JSON (``--output``, default benchmarks/results.json). The
 generated files live in ``--workdir`` (default: a temporary folder, removed at the end).
@@ -130,11 +135,26 @@ def worker_floor(path: Path, warehouse: Path, encoding: str | None) -> dict:
     return {"seconds": seconds, "rows": rows, **_rss()}
 
 
-def worker_direct(raw: Path, warehouse: Path, publish_dir: Path, target_path: Path) -> dict:
-    """(d), (e): ingestion, ``dbt build``, publication, called directly (no Dagster)."""
+# The plausibility gates' tests, which the synthetic extract fails (see (e) above).
+GATE_TESTS = (
+    "assert_download_has_no_gap",
+    "assert_download_keeps_partners",
+    "assert_download_not_cut",
+    "assert_revision_within_bounds",
+    "assert_value_jump_has_precedent",
+    "assert_value_within_its_history",
+)
+
+
+def worker_direct(raw: Path, warehouse: Path, publish_dir: Path, target_path: Path, gates: bool = True) -> dict:
+    """(d), (e): ingestion, ``dbt build``, publication, called directly (no Dagster); CPU seconds
+    of this process and dbt's."""
     import duckdb
 
+    from orchestration.assets.dbt_invocation import dbt_build_args
     from orchestration.ingest.loader import PARSERS, load_source
+
+    cpu_start = os.times()
 
     steps = {}
     start = time.perf_counter()
@@ -151,10 +171,11 @@ def worker_direct(raw: Path, warehouse: Path, publish_dir: Path, target_path: Pa
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
-    # What the dbt asset runs (orchestration.assets.dbt_invocation.dbt_build_args() for the default product).
+    # What the dbt asset runs (dbt_build_args() for the default product).
     dbt = Path(sys.executable).with_name("dbt")
+    exclude = [] if gates else ["--exclude", *GATE_TESTS]
     proc = subprocess.run(
-        [str(dbt), "build", "--full-refresh", "--target-path", str(target_path)],
+        [str(dbt), *dbt_build_args(), *exclude, "--target-path", str(target_path)],
         cwd=DBT_DIR,
         env=env,
         capture_output=True,
@@ -172,6 +193,8 @@ def worker_direct(raw: Path, warehouse: Path, publish_dir: Path, target_path: Pa
     with duckdb.connect(str(warehouse), read_only=True) as con:
         publish(con, publish_dir)
     steps["publish_s"] = time.perf_counter() - start
+    cpu = os.times()
+    steps["cpu_s"] = sum(cpu[:4]) - sum(cpu_start[:4])  # user and system, this process and dbt's
     return steps
 
 
@@ -182,7 +205,7 @@ def _worker_main(argv: list[str]) -> int:
     elif kind == "floor":
         out = worker_floor(Path(rest[0]), Path(rest[1]), rest[2] or None)
     elif kind == "direct":
-        out = worker_direct(Path(rest[0]), Path(rest[1]), Path(rest[2]), Path(rest[3]))
+        out = worker_direct(Path(rest[0]), Path(rest[1]), Path(rest[2]), Path(rest[3]), rest[4:] != ["nogates"])
     else:
         raise SystemExit(f"unknown worker {kind}")
     print("RESULT " + json.dumps(out))
@@ -397,6 +420,7 @@ def bench_refresh(work: Path, runs: int, log) -> dict:
         "direct_steps_s": {
             k: _median([s[k] for s in steps]) for k in ("ingest_s", "dbt_build_s", "publish_s")
         },
+        "direct_cpu_s": _median([s["cpu_s"] for s in steps]),
         "runs": {"dagster_s": dagster, "direct_s": direct},
     }
 
@@ -407,7 +431,7 @@ def bench_incremental(work: Path, files: dict, runs: int, log) -> dict:
     raw = _layout(base / "raw", {f"customs/{EXTRACT_DATE}/{EXTRACT_NAME}": files["utf8"]}, with_shipped=True)
     built, warehouse = base / "built.duckdb", base / "bulletin.duckdb"
     publish_dir, target = base / "published", base / "dbt_target"
-    seconds, out = _worker("direct", str(raw), str(built), str(publish_dir), str(target))
+    seconds, out = _worker("direct", str(raw), str(built), str(publish_dir), str(target), "nogates")
     log(
         f"  the shipped downloads and the extract, built: {seconds:.1f}s "
         f"(ingest {out['ingest_s']:.1f}, dbt {out['dbt_build_s']:.1f}: {out['dbt_summary']}, "
@@ -422,6 +446,7 @@ def bench_incremental(work: Path, files: dict, runs: int, log) -> dict:
     _layout(raw, {f"customs/{MONTH_DATE}/{MONTH_NAME}": files["month"]})
     env, dagster_wh, _ = _dagster(work, raw)
     new_month, reread, refresh, dagster = [], [], [], []
+    dagster_failed = None
     for run in range(runs):
         shutil.copyfile(built, warehouse)
         _, out = _worker("ingest", str(raw), str(warehouse), "")
@@ -430,16 +455,20 @@ def bench_incremental(work: Path, files: dict, runs: int, log) -> dict:
         _, again = _worker("ingest", str(raw), str(warehouse), "")
         reread.append(again)
         shutil.copyfile(built, warehouse)
-        seconds, steps = _worker("direct", str(raw), str(warehouse), str(publish_dir), str(target))
+        seconds, steps = _worker("direct", str(raw), str(warehouse), str(publish_dir), str(target), "nogates")
         refresh.append({"seconds": seconds, **steps})
         _fresh(dagster_wh.parent)
         dagster_wh.parent.mkdir(parents=True)
         shutil.copyfile(built, dagster_wh)
-        dagster.append(_dagster_run(env))
+        try:
+            dagster.append(_dagster_run(env))
+        except RuntimeError as failed:  # the gates' tests fail on the synthetic extract
+            dagster_failed = str(failed)[-2000:]
         log(
             f"  run {run + 1}: customs ingestion with the new month {out['ingest_s']:.2f}s "
             f"({out['files_read']} file read) vs every file again {again['ingest_s']:.1f}s; "
-            f"whole refresh {seconds:.1f}s ({_steps(steps)}), through Dagster {dagster[-1]:.1f}s"
+            f"whole refresh {seconds:.1f}s ({_steps(steps)}, {steps['cpu_s']:.1f} CPU s), through Dagster "
+            + (f"{dagster[-1]:.1f}s" if len(dagster) > run else "failed (the gates flag the synthetic extract)")
         )
     _fresh(base, dagster_wh.parent)
     return {
@@ -450,6 +479,8 @@ def bench_incremental(work: Path, files: dict, runs: int, log) -> dict:
         "reread_everything_ingest_s": _median([r["ingest_s"] for r in reread]),
         "refresh_after_new_month_s": _median([r["seconds"] for r in refresh]),
         "refresh_after_new_month_dagster_s": _median(dagster),
+        "refresh_after_new_month_dagster_failed": dagster_failed,
+        "refresh_after_new_month_cpu_s": _median([r["cpu_s"] for r in refresh]),
         "refresh_steps_s": {
             k: _median([r[k] for r in refresh]) for k in ("ingest_s", "dbt_build_s", "publish_s")
         },
@@ -534,7 +565,20 @@ def table(results: dict) -> str:
             ),
             (
                 "    whole refresh after the new month through Dagster",
-                f"{inc['refresh_after_new_month_dagster_s']:.1f} s",
+                f"{inc['refresh_after_new_month_dagster_s']:.1f} s"
+                if inc["refresh_after_new_month_dagster_failed"] is None
+                else "failed: the plausibility gates flag the synthetic extract",
+            ),
+            *(
+                [
+                    (
+                        "    ratio to the full refresh of the shipped data (d), wall / CPU",
+                        f"{inc['ratio_to_full_shipped_refresh']:.2f} / {inc['cpu_ratio_to_full_shipped_refresh']:.2f}"
+                        f" ({inc['refresh_after_new_month_cpu_s']:.1f} / {ref['direct_cpu_s']:.1f} CPU s)",
+                    )
+                ]
+                if "ratio_to_full_shipped_refresh" in inc
+                else []
             ),
             (
                 "    first build with the extract (direct steps)",
@@ -612,6 +656,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if made:
             shutil.rmtree(work, ignore_errors=True)
+    if "refresh" in results and "incremental" in results:
+        # issue 16: the refresh after a new month against the full refresh of the shipped data
+        inc, ref = results["incremental"], results["refresh"]
+        inc["ratio_to_full_shipped_refresh"] = inc["refresh_after_new_month_s"] / ref["direct_s"]
+        inc["cpu_ratio_to_full_shipped_refresh"] = inc["refresh_after_new_month_cpu_s"] / ref["direct_cpu_s"]
     results["load_average_at_end"] = os.getloadavg()
     results["finished_at"] = dt.datetime.now().isoformat(timespec="seconds")
     text = table(results)
