@@ -8,6 +8,7 @@
 -- (macros/incremental_downloads.sql).
 -- depends_on: {{ source('customs', 'customs_trade') }} {{ source('gta', 'gta_us_imports') }}
 -- depends_on: {{ source('itc', 'itc_exporters') }} {{ source('moea', 'moea_production') }}
+-- depends_on: {{ source('census', 'census_us_imports') }} {{ source('comtrade', 'comtrade_exporters') }}
 with
 
 files as (

@@ -1,4 +1,5 @@
--- Every observation of the four sources in one long form, every download kept.
+-- Every observation of the sources in one long form, every download kept (the four downloads,
+-- and the API sources the fetch job writes: census, comtrade).
 -- The vintage key is (source, flow, product, measure, period, partner_name); the
 -- coverage key, what one download covers, is the same without the partner.
 -- Incremental by download: a build reads only the downloads added or changed since the last one
@@ -51,6 +52,20 @@ moea as (
 
 ),
 
+census as (
+
+    select * from {{ ref('stg_census__us_imports') }}
+    where {{ is_changed_download("'census'") }}
+
+),
+
+comtrade as (
+
+    select * from {{ ref('stg_comtrade__exporters') }}
+    where {{ is_changed_download("'comtrade'") }}
+
+),
+
 unioned as (
 
     select
@@ -86,6 +101,25 @@ unioned as (
         'Taiwan', 'TW', 'country', value_in_measure_unit,
         download_date, source_file, source_row
     from moea
+
+    union all
+
+    select
+        source, flow, hs_code, 'value', unit,
+        'month', period_month, false,
+        partner_name, partner_code, partner_kind, value_usd,
+        download_date, source_file, source_row
+    from census
+
+    union all
+
+    -- US$ thousand, as ITC's
+    select
+        source, flow, hs_code, 'value', 'USD thousand',
+        'year', make_date(period_year, 1, 1), false,
+        exporter_name, exporter_code, exporter_kind, value_usd_thousand,
+        download_date, source_file, source_row
+    from comtrade
 
 ),
 
