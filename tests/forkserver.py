@@ -37,6 +37,9 @@ PRELOAD = (
     "pycountry",
     "sqlalchemy",
     "fpdf",
+    # the fetch (orchestration/fetch/http.py)
+    "requests",
+    "urllib3.util.retry",
 )
 
 
