@@ -6,8 +6,8 @@ country; the newest month carries ``(初步值)`` (preliminary).
 
 The portal's full export (every code, every country, every month) runs to millions of
 rows, so a file is read once, by DuckDB's parallel reader, straight into the raw table: one
-``INSERT`` that numbers the rows and dates them as it reads. Its rows are then checked where
-they are, each distinct value once. Only when that pass comes out short (a row failed a
+``INSERT`` that dates the rows as it reads them; one ``UPDATE`` of one column numbers them.
+They are then checked where they are, each distinct value once. Only when that pass comes out short (a row failed a
 check, or a line was not one row) is the file read again, slowly, to name the first fault
 and its line.
 """
@@ -35,7 +35,7 @@ from .csv_reader import (
 )
 from .encoding import quick_text_encoding, sniff_text_encoding
 from .files import DownloadFile
-from .large_files import iconv_only_sql, transcode_to_utf8, transcode_with_python
+from .large_files import IconvParts, TranscodeMismatch, iconv_only_sql, iconv_parts, transcode_with_python
 from .number_check import is_number_sql, value_checks
 from .scanning import FileScan, scan_in_background
 from .spec import SourceSpec
@@ -185,28 +185,36 @@ def insert(
         finally:
             stop.set()
         return scanning.result(), inserted
-    text, scan = transcode_to_utf8(file, encoding, workdir, ENCODINGS)
-    if text.by_iconv:
-        # Taken only as the fast pass takes a clean file; anything else is read again as
-        # Python's codec reads it, so that what is loaded or reported is always Python's text.
-        inserted = _insert_text(con, file, text, table, encoding, lambda: scan, only_if_clean=True)
+    parts = iconv_parts(file, encoding, workdir)
+    if parts is not None:
+        # Each part is loaded as soon as iconv has made it. Taken only as the fast pass takes a
+        # clean file; anything else is read again as Python's codec reads it, so that what is
+        # loaded or reported is always Python's text.
+        try:
+            with parts:
+                inserted = _insert_text(con, file, parts, table, encoding, parts.scan, only_if_clean=True)
+        except TranscodeMismatch:
+            inserted = None
         if inserted is not None:
-            return scan, inserted
+            return parts.scan(), inserted
         con.execute(f"DELETE FROM {table} WHERE source_file = ?", [file.rel_path])
-        text, scan = transcode_with_python(file, encoding, workdir, ENCODINGS)
+    text, scan = transcode_with_python(file, encoding, workdir, ENCODINGS)
     return scan, _insert_text(con, file, text, table, encoding, lambda: scan)
 
 
 def _insert_text(
     con: duckdb.DuckDBPyConnection,
     file: DownloadFile,
-    text: TextParts,
+    text: TextParts | IconvParts,
     table: str,
     encoding: str,
     scan: Callable[[], FileScan],
     only_if_clean: bool = False,
 ) -> int | None:
     """The rows of ``text`` (the download as UTF-8) into ``table``; their count.
+
+    ``text`` is read in one statement, or (:class:`IconvParts`) part by part as the parts are
+    made.
 
     The fast pass first; when it comes out short or a row is not as the exact checks would
     have it, the exact pass, which names the first fault. With ``only_if_clean``, None instead
@@ -216,7 +224,13 @@ def _insert_text(
     rejects = Rejects(f"_ingest_{SPEC.source}_read")
     try:
         rejects.drop(con)
-        inserted = _insert_fast(con, file, text, table, rejects)
+        if isinstance(text, IconvParts):
+            inserted = 0
+            for part in text:
+                inserted += _insert_fast(con, file, part, table, rejects)
+            text = text.text
+        else:
+            inserted = _insert_fast(con, file, text, table, rejects)
         rejected = rejects.first(con, text)
     except duckdb.Error as exc:
         raise reader_error(file, exc, len(COLUMNS), ",") from exc
@@ -233,9 +247,10 @@ def _insert_text(
                 )
         raise rejected_line_error(file, rejected, len(COLUMNS), ",")
     lines = scan()
-    if inserted > 0 and inserted + SKIP_LINES == lines.lines and _fast_rows_clean(
-        con, file, table, lines, encoding, text.by_iconv
-    ):
+    complete = inserted > 0 and inserted + SKIP_LINES == lines.lines
+    if complete:
+        _number_rows(con, file, table)
+    if complete and _fast_rows_clean(con, file, table, lines, encoding, text.by_iconv):
         return inserted
     if only_if_clean:
         return None
@@ -257,19 +272,20 @@ def _insert_fast(
     :func:`_fast_rows_clean` then checks the rows it kept. Either way the caller falls back to
     :func:`_insert_general`, so a row gets in only as the exact checks would have it.
 
-    The file is read in parallel. Each row's line is its number in the file's order,
-    ``row_number() OVER ()``, which DuckDB gives in the original order of the rows (a window
-    function with an empty ``OVER`` clause preserves it) without reading in one thread;
-    ``WITH ORDINALITY`` would read in one thread, and is used only when
-    ``preserve_insertion_order`` is off. The month and the preliminary flag come from the
-    period's label by a cheap parse (:data:`FAST_PERIOD_MONTH_SQL`), checked afterwards once
-    per distinct label. No join here (a join does not keep the file's order).
+    The file is read in parallel, so the rows come without their line: ``source_row`` is left
+    empty for :func:`_number_rows` (a row number here, ``row_number() OVER ()`` or ``WITH
+    ORDINALITY``, would have DuckDB read in one thread). The month and the preliminary flag
+    come from the period's label by a cheap parse (:data:`FAST_PERIOD_MONTH_SQL`), checked
+    afterwards once per distinct label. No join here (a join does not keep the file's order).
+    When ``preserve_insertion_order`` is off, the rows are numbered as read (``WITH
+    ORDINALITY``, in one thread).
 
     A line the reader cannot read as a row is left out too, and recorded in ``rejects``: the
     caller names the first such line.
     """
     ordered = bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0])
-    source_row = f"row_number() OVER () + {SKIP_LINES}" if ordered else f"ordinality + {SKIP_LINES}"
+    # Numbered as read: each part skips its first line, so the count runs on over the parts.
+    source_row = "NULL" if ordered else f"ordinality + {text.first_lines[0] - 1}"
     reader = read_csv_sql(list(COLUMNS), ",", SKIP_LINES, "$path", ordinality=not ordered, rejects=rejects)
     columns = ", ".join(c for c, _ in SCHEMA)
     result = con.execute(
@@ -289,6 +305,23 @@ def _insert_fast(
         },
     )
     return result.fetchone()[0]
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str) -> None:
+    """``source_row`` of the rows the fast pass inserted, from the order they were inserted in.
+
+    Called only when every line after the header became a row, so the n-th row inserted is
+    line n + 1. The file's rows were all appended in this transaction (the loader removed any
+    it had before), in file order (DuckDB keeps it: ``preserve_insertion_order``): their row
+    ids run on from the first. One column of every row is updated; rows numbered as read
+    (when insertion order is not kept) keep their numbers.
+    """
+    first = con.execute(f"SELECT min(rowid) FROM {table} WHERE source_file = ?", [file.rel_path]).fetchone()[0]
+    con.execute(
+        f"""UPDATE {table} SET source_row = rowid - $first + {SKIP_LINES + 1}
+            WHERE source_file = $file AND source_row IS NULL""",
+        {"file": file.rel_path, "first": first},
+    )
 
 
 def _fast_rows_clean(
