@@ -77,7 +77,7 @@ test: $(MANIFEST) $(DAGSTER_HOME_DIR)
 # The edit loop: parsers, seeds, dbt unit tests, draft and workbook logic; no full pipeline run
 # (a test that runs one is marked slow, and fails here if it is not).
 test-fast: $(MANIFEST)
-	BULLETIN_FAST_TESTS=1 $(VENV)/bin/python -m pytest -m "not slow" -q
+	BULLETIN_FAST_TESTS=1 $(VENV)/bin/python -m pytest -m "not slow" -q -n auto --maxprocesses $(TEST_WORKERS) --dist loadscope
 
 # The instance's settings (one run at a time, through the queue; no telemetry), copied again
 # whenever orchestration/dagster.yaml changes.
