@@ -119,6 +119,17 @@ def test_census_fetch_writes_the_answers_as_a_download_folder_ingestion_reads(se
     assert [r[0] for r in rows] == ["-", "0003", "5XXX", "2010", "5830", "5700", "4210"]
 
 
+def test_the_new_download_sensor_sees_the_fetched_folder_and_not_one_being_written(server, tmp_path):
+    from orchestration.automation import download_folders
+
+    raw = tmp_path / "raw"
+    (raw / PARTIAL / "census-2024-10-10-abc").mkdir(parents=True)  # a fetch still writing
+    (raw / PARTIAL / "census-2024-10-10-abc" / "census_imports_847150_2023.json").write_text("[")
+    assert download_folders(raw) == {}
+    fetch_download("census", HS, 2023, raw, TODAY, FAST)
+    assert list(download_folders(raw)) == ["census/2024-10-10"]
+
+
 def test_the_recorded_answers_read_as_downloads(tmp_path):
     """The documented shapes (tests/data/api/) are what the parsers read, as a person's saved answer."""
     raw = tmp_path / "raw"

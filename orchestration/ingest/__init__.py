@@ -1,8 +1,11 @@
 """Ingestion: every source download into the warehouse's ``raw`` schema, in parts a reader can name.
 
 - ``sources``: the registry of sources; each parser module (``customs``, ``gta``, ``itc``,
-  ``moea``) defines its ``SPEC`` (``spec.SourceSpec``: file patterns, table, key, value and
-  period columns), the one place that says what a source is.
+  ``moea``, and the API sources the fetch job writes, ``census`` and ``comtrade``) defines its
+  ``SPEC`` (``spec.SourceSpec``: file patterns, table, key, value and period columns), the one
+  place that says what a source is.
+- ``json_answer``: an API's JSON answer decoded, or refused saying what it is instead (a page,
+  cut off); the fetch (orchestration/fetch/) checks an answer with the parsers' own reading.
 - ``loader``: loads every download of a source into its table (what is new, in one transaction).
 - ``discovery``: finds the download folders and files.
 - ``files``: a download file and ``IngestError``, the error that names it.
