@@ -125,17 +125,20 @@ class StandIn:
         handler.close_connection = True
 
     def census_answer(self, query: dict[str, str]) -> tuple[int, bytes]:
-        """As the API answers: the rows of the asked months, header first; 204 when none."""
+        """As the API answers: the variables asked for (get=), then the predicates echoed, a row
+        a partner and month of the asked months, header first; 204 when there are none."""
         hs = query.get("I_COMMODITY", "")
-        months = _census_months(query.get("time", ""))
-        rows = [
-            [code, name, value, hs, query.get("COMM_LVL", "HS6"), month]
-            for month in months
-            for code, name, value in self.census.get((hs, month), [])
-        ]
+        asked = query.get("get", ",".join(CENSUS_HEADER[:3])).split(",")
+        header = [*asked, *(k for k in query if k not in ("get", "key"))]
+        rows = []
+        for month in _census_months(query.get("time", "")):
+            for code, name, value in self.census.get((hs, month), []):
+                known = {"CTY_CODE": code, "CTY_NAME": name, "GEN_VAL_MO": value, "I_COMMODITY": hs,
+                         "COMM_LVL": query.get("COMM_LVL", "HS6"), "time": month}
+                rows.append([known.get(name_, "") for name_ in header])
         if not rows:
             return 204, b""
-        lines = [json.dumps(CENSUS_HEADER, separators=(",", ":"))] + [
+        lines = [json.dumps(header, separators=(",", ":"))] + [
             json.dumps(r, separators=(",", ":"), ensure_ascii=False) for r in rows
         ]
         # The API writes a row a line: "[[…],\n[…],\n…]".

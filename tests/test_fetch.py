@@ -150,6 +150,21 @@ def test_the_recorded_answers_read_as_downloads(tmp_path):
         ]
 
 
+def test_a_variable_asked_for_and_used_as_a_predicate_is_echoed_twice_and_read_once():
+    from orchestration.ingest import census
+
+    answer = [
+        ["CTY_CODE", "CTY_NAME", "GEN_VAL_MO", "I_COMMODITY", "YEAR", "MONTH", "I_COMMODITY"],
+        ["-", "TOTAL FOR ALL COUNTRIES", "10", "847150", "2024", "3", "847150"],
+        ["5830", "TAIWAN", None, "847150", "2024", "03", "847150"],
+    ]
+    rows = census.records(answer)
+    assert [(r.cty_code, r.hs_code, r.month.isoformat(), r.value) for r in rows] == [
+        ("-", "847150", "2024-03-01", 10.0),
+        ("5830", "847150", "2024-03-01", None),
+    ]
+
+
 def test_an_optional_source_without_download_is_an_empty_table(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
