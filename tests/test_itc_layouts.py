@@ -22,8 +22,9 @@ from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import load_source
 
 from . import trade_map_files as tm
-from .ingest_helpers import RAW, data_files, download_folder
-from .pipeline import compare_cells, copy_shipped_raw, printed_cells, run_pipeline
+from .combined_runs import NO_PRODUCT_XLS, SHIPPED_DATE, crosstab_and_page_run, shipped, yearly_2025, yearly_page
+from .ingest_helpers import RAW, data_files
+from .pipeline import compare_cells, printed_cells
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-downloads" / "itc"
 REAL_TEXT = REAL / "Trade_Map_-_List_of_exporters_for_the_selected_product_(All_products).txt"
@@ -32,8 +33,6 @@ REAL_INDICATORS = REAL / (
     "Trade_Map_-_List_of_exporters_for_the_selected_product_in_2025_"
     "(Sodium_hydrogencarbonate__sodium_bicarbonate_).xls"
 )
-NO_PRODUCT_XLS = "Trade_Map_-_List_of_exporters_for_the_selected_product_.xls"
-SHIPPED_DATE = download_folder("itc").name  # 2024-10-01
 YEARLY_SERIES = "download the yearly time series (Trade Map: Yearly time series)"
 
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} is not here (it comes with shared/)")
@@ -83,28 +82,6 @@ def expected_values(periods: list[str], rows: list[tm.Row]) -> dict[tuple[str, i
         for year, cell in zip(years, cells, strict=True)
         if cell not in ("", "-")
     }
-
-
-def shipped() -> tuple[list[str], list[tm.Row]]:
-    (path,) = data_files("itc")
-    return tm.read_text_export(path)
-
-
-# A small exporter the shipped text export does not list, in its 2025 spelling, with an empty
-# cell and a '-' (no value) and values far below the four largest exporters'.
-TURKIYE = ("Türkiye", ["", "-", "1200", "1500", "1400", "2100", "2500", "3000"])
-
-
-def yearly_2025() -> tuple[list[str], list[tm.Row]]:
-    """The shipped list as a 2025 download gives it: Chinese Taipei, and Türkiye listed."""
-    periods, rows = shipped()
-    assert len(TURKIYE[1]) == len(periods)
-    return periods, [*tm.in_2025_spellings(rows), TURKIYE]
-
-
-def yearly_page(**kwargs) -> bytes:
-    periods, rows = yearly_2025()
-    return tm.page(periods, rows, mirror_rows=("Viet Nam", "India"), **kwargs)
 
 
 def line_of(data: bytes, needle: str) -> int:
@@ -450,24 +427,10 @@ def test_html_table_declared_encoding():
 
 @pytest.fixture(scope="module")
 def pipeline_with_the_page(tmp_path_factory):
-    """One run: the ITC downloads are an older text export (other numbers) and the newer yearly page.
-
-    The page (no product in its name, names in 2025 spellings) is the newer download, of the
-    shipped folder's date; the text export, with every exporter's value doubled (World kept, so
-    every share would change), is in a folder two weeks before it. Both are before No. 459's
-    cut-off (2024-10-14), so the edition is built from the page.
-    """
-    work = tmp_path_factory.mktemp("itc_page_pipeline")
-    raw = copy_shipped_raw(work / "raw")
-    (shipped_txt,) = data_files("itc", raw)
-    periods, rows = tm.read_text_export(shipped_txt)
-    shipped_txt.unlink()
-    (download_folder("itc", raw) / NO_PRODUCT_XLS).write_bytes(yearly_page())
-    older = raw / "itc" / "2024-09-15"
-    older.mkdir()
-    doubled = [(n, [c if n == "World" or not c else str(int(c) * 2) for c in cells]) for n, cells in rows]
-    (older / shipped_txt.name).write_bytes(tm.text_export(periods, doubled))
-    return run_pipeline(work, raw)
+    """The ITC downloads as the older text export and the newer yearly page (the run shared
+    with the MOEA cross-tab's: tests/combined_runs.py)."""
+    run, _raw = crosstab_and_page_run(tmp_path_factory)
+    return run
 
 
 @pytest.mark.slow

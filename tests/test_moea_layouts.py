@@ -25,6 +25,7 @@ from orchestration.ingest import moea
 from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import load_source
 
+from .combined_runs import crosstab_and_page_run, flat_and_small_exporter_run
 from .ingest_helpers import SOURCES, data_files, rel
 from .moea_layouts import (
     MEASURES,
@@ -36,7 +37,7 @@ from .moea_layouts import (
     write_crosstab_html,
     write_flat,
 )
-from .pipeline import PROJECT_ROOT, compare_cells, copy_shipped_raw, printed_cells, run_pipeline
+from .pipeline import PROJECT_ROOT, compare_cells, copy_shipped_raw, printed_cells
 
 DOWNLOAD = "2024-09-30"
 SERVER_VALUE = ("伺服器", "生產值(千元)")
@@ -471,29 +472,18 @@ def test_a_suppressed_value_in_the_figure1_series_fails_naming_the_cell(tmp_path
 # ---------------------------------------------------------------- the whole pipeline, per layout
 
 
-def _layout_run(tmp_path_factory, name: str, write) -> tuple:
-    work = tmp_path_factory.mktemp(name)
-    raw = copy_shipped_raw(work / "raw")
-    target = raw / "moea" / DOWNLOAD / "InquireAdvance.xlsx"
-    assert target.exists()
-    target.unlink()
-    write(target)
-    return run_pipeline(work, raw), raw
-
-
 @pytest.fixture(scope="module")
 def crosstab_run(tmp_path_factory):
-    """The shipped raw tree with the MOEA download as the cross-tab: a '*' in 主機板 and a '-' in a
-    month of 筆記型電腦's sales, products the bulletin does not print."""
-    edits = {("113年7月", "主機板", "生產值(千元)"): "*", ("113年6月", "筆記型電腦", "銷售量"): "-"}
-    return _layout_run(tmp_path_factory, "moea-crosstab", lambda p: write_crosstab(p, CrossTab(), edits))
+    """The shipped raw tree with the MOEA download as the cross-tab (tests/combined_runs.py: the
+    run it shares with the ITC yearly page's)."""
+    return crosstab_and_page_run(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def flat_run(tmp_path_factory):
-    """The shipped raw tree with the MOEA download as the flat sheet with spaced labels and separators."""
-    edits = {("108年2月", "工業電腦", "生產量"): "-"}
-    return _layout_run(tmp_path_factory, "moea-flat", lambda p: write_flat(p, edits=edits))
+    """The shipped raw tree with the MOEA download as the flat sheet with spaced labels and
+    separators (tests/combined_runs.py: the run it shares with the small new exporter's)."""
+    return flat_and_small_exporter_run(tmp_path_factory)
 
 
 @pytest.mark.slow

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import shutil
 from importlib.metadata import version
 from pathlib import Path
@@ -27,6 +26,7 @@ from orchestration.ingest.loader import load_source
 from orchestration.maintenance import partner_names as maintenance
 from orchestration.publish.unmapped import library_proposal, note_line
 
+from .combined_runs import ITC_LATEST_YEAR, add_exporter, flat_and_small_exporter_run, shipped_itc
 from .pipeline import PROJECT_ROOT, compare_cells, copy_shipped_raw, printed_cells, run_pipeline
 
 SEEDS = PROJECT_ROOT / "dbt_project" / "seeds"
@@ -208,36 +208,14 @@ def test_the_note_names_the_seed_and_the_proposal():
 
 # --- two full runs ---------------------------------------------------------------------------
 
-ITC_LATEST_YEAR = "2023"
-
-
-def add_exporter(path: Path, name: str, values: dict[str, int]) -> None:
-    """A row for ``name`` in a Trade Map text export, after World, with values in some years."""
-    text = path.read_bytes().decode("utf-8-sig")
-    lines = text.split("\n")
-    header = lines[0].split("\t")
-    cells = [f'"{name}"'] + [
-        str(values[m.group(1)]) if (m := re.match(r"Exported value in (\d{4})$", h)) and m.group(1) in values else ""
-        for h in header[1:-1]
-    ] + [""]
-    lines.insert(2, "\t".join(cells))
-    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode("utf-8"))
-
-
-def shipped_itc(raw: Path) -> Path:
-    [path] = list((raw / "itc").glob("*/Trade_Map_-_*.txt"))
-    return path
 
 
 @pytest.fixture(scope="module")
 def small_new_exporter(tmp_path_factory):
-    """The shipped downloads, the ITC one with a new small exporter."""
-    base = tmp_path_factory.mktemp("small_exporter")
-    raw = copy_shipped_raw(base / "raw")
-    add_exporter(shipped_itc(raw), "Xanadu", {"2022": 3, ITC_LATEST_YEAR: 12})
-    # and a catch-all the seed classifies as an aggregate, larger than any exporter: never shown
-    add_exporter(shipped_itc(raw), "Free Zones", {"2022": 80_000_000, ITC_LATEST_YEAR: 90_000_000})
-    return run_pipeline(base, raw)
+    """The shipped downloads, the ITC one with a new small exporter (the run shared with the
+    MOEA flat sheet's: tests/combined_runs.py)."""
+    run, _raw = flat_and_small_exporter_run(tmp_path_factory)
+    return run
 
 
 @pytest.fixture(scope="module")
