@@ -26,7 +26,7 @@ from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import load_source
 
 from .combined_runs import crosstab_and_page_run, flat_and_small_exporter_run
-from .ingest_helpers import SOURCES, data_files, rel
+from .ingest_helpers import API_SOURCES, SOURCES, data_files, rel
 from .moea_layouts import (
     MEASURES,
     PRODUCT_CODES,
@@ -410,7 +410,7 @@ def _dbt_build_suppressed_check(work: Path, raw: Path) -> tuple[subprocess.Compl
     what it reads; the test's failing rows (from its compiled SQL, run on that warehouse)."""
     warehouse = work / "bulletin.duckdb"
     with duckdb.connect(str(warehouse)) as con:
-        for source in SOURCES:
+        for source in (*SOURCES, *API_SOURCES):  # the API sources' tables too, empty: dbt reads them
             load_source(con, source, raw)
     target = work / "dbt-target"
     env = {
