@@ -12,7 +12,7 @@ What it measures, each as the median of ``--runs`` runs (every run a process of 
     installed: it is downloaded on first use), so the Big5 ratio is taken against DuckDB's
     read of the same rows in UTF-8; DuckDB's read of the Big5 bytes as Latin-1 (fields right,
     characters wrong) is given too;
-(c) the peak memory (RSS) of the ingestion process (and of its largest child, iconv);
+(c) the peak memory (RSS) of the ingestion process (and of its largest child process, if any);
 (d) the full refresh of the shipped ``raw/`` through Dagster (``python -m orchestration.cli
     run``: what ``make run`` runs once installed) against the same steps called directly
     (ingestion, ``dbt build`` as the dbt asset runs it, publication) in one plain process, from an
@@ -28,8 +28,13 @@ What it measures, each as the median of ``--runs`` runs (every run a process of 
     models holding the flags are built, and timed, all the same), and a Dagster run of (e), which
     runs every test, fails at them (recorded, not raised).
 
-It prints a table and writes it as JSON (``--output``, default benchmarks/results.json). The
-generated files live in ``--workdir`` (default: a temporary folder, removed at the end).
+It prints a table and writes it as JSON (``--output``, default benchmarks/results.json), then
+the targets of issue 16, each with its measure, its bound and whether it is met (``targets``
+in the JSON): the refresh after a new month against the full refresh of the shipped data
+(<= 1.5), ingestion + staging against DuckDB's read_csv (UTF-8 <= 2.0, Big5 <= 2.5), the
+ingestion's peak RSS (< 2 GB) and the full refresh through Dagster against its bare steps
+(<= 2). The generated files live in ``--workdir`` (default: a temporary folder, removed at
+the end).
 
     python -m benchmarks.run_benchmark --rows 10000000 --runs 3      # make bench
     python -m benchmarks.run_benchmark --rows 200000 --runs 1        # a quick look
@@ -536,7 +541,7 @@ def table(results: dict) -> str:
             rows.append(
                 (
                     f"(c) peak RSS of the ingestion, {name}",
-                    f"{r['peak_rss_mb']:.0f} MB (iconv {r['peak_rss_child_mb']:.0f} MB)",
+                    f"{r['peak_rss_mb']:.0f} MB (child processes {r['peak_rss_child_mb']:.0f} MB)",
                 )
             )
     ref = results.get("refresh")
@@ -591,6 +596,55 @@ def table(results: dict) -> str:
         ]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{a.ljust(width)}  {b}" for a, b in rows)
+
+
+# Issue 16's targets: (key, what, bound, at most (True) or below (False)).
+TARGETS = (
+    (
+        "new_month_refresh_vs_full_shipped_refresh",
+        "refresh after a new month / full refresh of the shipped data",
+        1.5,
+        True,
+    ),
+    ("ingestion_vs_read_csv_utf8", "customs ingestion + staging / DuckDB read_csv, UTF-8", 2.0, True),
+    ("ingestion_vs_read_csv_big5", "customs ingestion + staging / DuckDB read_csv, Big5", 2.5, True),
+    ("ingestion_peak_rss_mb", "peak RSS of the ingestion (MB)", 2048.0, False),
+    ("dagster_vs_bare_steps", "full refresh through Dagster / its bare steps", 2.0, True),
+)
+
+
+def targets(results: dict) -> list[dict]:
+    """Each target with its measure (None when that part was not run), bound and verdict."""
+    ing, ref, inc = results.get("ingestion"), results.get("refresh"), results.get("incremental")
+    values = {
+        "new_month_refresh_vs_full_shipped_refresh": (
+            inc["refresh_after_new_month_s"] / ref["direct_s"] if inc and ref else None
+        ),
+        "ingestion_vs_read_csv_utf8": ing["utf8"]["ratio_as_built"] if ing else None,
+        "ingestion_vs_read_csv_big5": ing["big5"]["ratio_as_built"] if ing else None,
+        "ingestion_peak_rss_mb": (
+            max(max(ing[e]["peak_rss_mb"], ing[e]["peak_rss_child_mb"]) for e in ("utf8", "big5")) if ing else None
+        ),
+        "dagster_vs_bare_steps": ref["ratio"] if ref else None,
+    }
+    out = []
+    for key, what, bound, at_most in TARGETS:
+        value = values[key]
+        met = None if value is None else (value <= bound if at_most else value < bound)
+        bound_text = f"{'<=' if at_most else '<'} {bound:g}"
+        out.append({"key": key, "what": what, "value": value, "target": bound_text, "met": met})
+    return out
+
+
+def targets_table(rows: list[dict]) -> str:
+    lines = [("target (issue 16)", "measured", "bound", "")]
+    for t in rows:
+        value = t["value"]
+        value = "not measured" if value is None else f"{value:.2f}" if value < 100 else f"{value:.0f}"
+        verdict = "" if t["met"] is None else "PASS" if t["met"] else "FAIL"
+        lines.append((t["what"], value, t["target"], verdict))
+    widths = [max(len(r[i]) for r in lines) for i in range(4)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -665,10 +719,13 @@ def main(argv: list[str] | None = None) -> int:
     results["finished_at"] = dt.datetime.now().isoformat(timespec="seconds")
     text = table(results)
     results["table"] = text
+    results["targets"] = targets(results)
     print()
     m = results["machine"]
     print(f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, DuckDB {m['duckdb']}")
     print(text)
+    print()
+    print(targets_table(results["targets"]))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(
         json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"

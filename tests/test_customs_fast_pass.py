@@ -1,10 +1,11 @@
 """The customs reader's shortcuts come out as the exact way of reading a download would.
 
 The fast pass reads a download in parallel and numbers its rows by their order, parses its
-period labels by a cheap rule, and has a Big5 file transcoded by glibc's iconv; each is
-checked afterwards (the lines sampled from the file, each distinct label against the exact
-parse, the characters glibc reads otherwise than Python). These cases give each shortcut a
-file where it would go wrong: the rows, or the message, must be those of the exact way.
+period labels by a cheap rule, and reads a Big5 file as Latin-1, its text looked up from
+values sampled across the file (the rest decoded afterwards); each is checked (the lines
+sampled from the file, each distinct label against the exact parse) or exact by construction
+(every text decoded by Python's codec). These cases give each shortcut a file where it would
+go wrong: the rows, or the message, must be those of the exact way.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import csv
 import datetime as dt
 import io
 import re
-import shutil
 
 import duckdb
 import pytest
@@ -31,16 +31,20 @@ NAME = "綜合查詢_20241014093012.csv"
 BIG5_NAME = customs_file("big5").name
 UTF8_NAME = customs_file("utf-8-bom").name
 ROC = re.compile(r"^(\d{2,3})年(\d{1,2})月(\(初步值\))?$")
-# A code that glibc's CP950 reads as U+F6B1 (private use) and Python's cp950 as ヾ (U+30FE).
+# A code that Python's cp950 reads as ヾ (U+30FE) and glibc's CP950 (iconv) as U+F6B1.
 KANA = "ヾ"
 
 
-def lines_of(path) -> list[tuple]:
-    """(flow, period, HS code, country, value) of every data line, read with Python's csv."""
+def rows_of(path) -> list[list[str]]:
+    """Every data line's fields, read with Python's codecs and csv."""
     data = path.read_bytes()
     text = data[len(BOM) :].decode("utf-8") if data.startswith(BOM) else data.decode("cp950")
-    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
-    return [(r[0], r[1], r[2], r[5], float(r[6])) for r in rows]
+    return list(csv.reader(io.StringIO(text, newline="")))[1:]
+
+
+def lines_of(path) -> list[tuple]:
+    """(flow, period, HS code, country, value) of every data line."""
+    return [(r[0], r[1], r[2], r[5], float(r[6])) for r in rows_of(path)]
 
 
 def set_field(lines: list[str], line: int, column: int, value: str) -> None:
@@ -70,12 +74,16 @@ def extract(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig", "big5"])
+@pytest.mark.parametrize(
+    ("encoding", "sample_every"), [("utf-8-sig", None), ("big5", None), ("big5", 1 << 22), ("big5", 1 << 40)]
+)
 @pytest.mark.parametrize("preserve_order", [True, False])
-def test_each_row_is_numbered_with_its_own_line(extract, encoding, preserve_order, monkeypatch):
-    """Read by four threads (and Big5 in many parts), each row's source_row is the line it is on."""
+def test_each_row_is_loaded_as_written_with_its_own_line(extract, encoding, sample_every, preserve_order, monkeypatch):
+    """Read by four threads, each row's source_row is the line it is on, and its text is the
+    line's. Big5 is also read with few sampled values (most looked up afterwards) and none."""
     raw, path, lines = extract[encoding]
-    monkeypatch.setattr(large_files, "PART", 1 << 22)
+    if sample_every:
+        monkeypatch.setattr(large_files, "SAMPLE_EVERY", sample_every)
     con = duckdb.connect()
     con.execute("SET threads = 4")
     con.execute(f"SET preserve_insertion_order = {str(preserve_order).lower()}")
@@ -84,6 +92,15 @@ def test_each_row_is_numbered_with_its_own_line(extract, encoding, preserve_orde
     assert con.execute("SELECT min(source_row), max(source_row), count(DISTINCT source_row) FROM "
                        "raw.customs_trade").fetchone() == (2, len(lines) + 1, len(lines))
     assert loaded(con) == lines
+    exact = [
+        (r[0], r[1], ROC.match(r[1]) and dt.date(int(ROC.match(r[1])[1]) + 1911, int(ROC.match(r[1])[2]), 1),
+         r[1].endswith("(初步值)"), r[2], r[3], r[4], r[5], float(r[6]))
+        for r in rows_of(path)
+    ]
+    assert con.execute(
+        "SELECT flow, period_label, period_month, is_preliminary, hs_code, product_name_zh, product_name_en, "
+        "partner_name, value_usd_thousand FROM raw.customs_trade ORDER BY source_row"
+    ).fetchall() == exact
 
 
 @pytest.mark.parametrize("label", ["0113年8月", "113年008月", "1年8月"])
@@ -114,13 +131,12 @@ def test_a_label_with_spaces_loads_as_the_exact_pass_reads_it(tmp_path):
     ).fetchone() == (label, dt.date(int(exact[1]) + 1911, int(exact[2]), 1), bool(exact[3]))
 
 
-@pytest.mark.skipif(shutil.which("iconv") is None, reason="no iconv: Python's codec reads every Big5 file")
 @pytest.mark.parametrize("column", [3, -2])  # 中文貨名, 國家
-def test_a_code_glibc_reads_otherwise_loads_as_pythons_codec_reads_it(tmp_path, column):
+def test_a_code_other_codecs_read_otherwise_loads_as_pythons_codec_reads_it(tmp_path, column):
     raw, folder = copy_source(tmp_path, "customs", only=BIG5_NAME)
     path = folder / BIG5_NAME
 
-    # Line 3: no line the scan samples (line 2 is one), so only the check for glibc's codes finds it.
+    # Line 3: no line the scan samples (line 2 is one).
     edit_lines(path, lambda lines: set_field(lines, 3, column, lines[2].split(",")[column] + KANA), "cp950")
     con = duckdb.connect()
     load_source(con, "customs", raw)
@@ -129,7 +145,7 @@ def test_a_code_glibc_reads_otherwise_loads_as_pythons_codec_reads_it(tmp_path, 
     assert value.endswith(KANA)
     assert not con.execute(
         "SELECT count(*) FROM raw.customs_trade WHERE regexp_matches(product_name_zh || partner_name, "
-        "'[\\x{F680}-\\x{F87F}]')"
+        "'[\\x{E000}-\\x{F8FF}]')"  # the private use area: no value of the file is there
     ).fetchone()[0]
 
 

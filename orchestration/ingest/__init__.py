@@ -13,5 +13,5 @@
 - ``checks``: header, row and text checks; ``number_check``: the one check of a value.
 - ``csv_reader``: DuckDB's reader for delimited text; ``html_table``: the tables of a page.
 - ``scanning``: one pass over a file's bytes (lines, hash); ``large_files``: Big5 downloads of
-  gigabytes transcoded in parallel (the customs export).
+  gigabytes read by DuckDB's parallel reader (the customs export).
 """

@@ -53,13 +53,11 @@ class TextParts:
     is cut in parts at line ends: the first starts with the header, every other with a copy of
     it, so that every part skips its first line and ``WITH ORDINALITY`` still counts the rows
     of the whole download. ``first_lines[k]`` is the line of the download that line 2 of part
-    ``k`` is. ``by_iconv``: transcoded by glibc, whose CP950 reads a few codes otherwise than
-    Python's (see large_files.py).
+    ``k`` is.
     """
 
     paths: tuple[Path, ...]
     first_lines: tuple[int, ...]
-    by_iconv: bool = False
 
     def line_in_download(self, part: str | None, line: int) -> int:
         """The line of the download that ``line`` of ``part`` (a path as DuckDB names it) is."""
@@ -179,6 +177,7 @@ def read_csv_sql(
     ordinality: bool = True,
     parallel: bool = True,
     rejects: Rejects | None = None,
+    encoding: str | None = None,
 ) -> str:
     """DuckDB's reader for a delimited UTF-8 file (``path``: a parameter, or a list of files).
 
@@ -188,14 +187,16 @@ def read_csv_sql(
     read in parallel; ``parallel = False`` reads it in one thread, in file order. With
     ``rejects``, a line that is not a row is left out and recorded there and the read goes on
     (:meth:`Rejects.first` says which); without, the reader stops at it with an error.
+    ``encoding``: another of DuckDB's own (``latin-1``) than UTF-8.
     """
     spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns) + "}"
     shown = delimiter.replace("'", "''")
+    encoded = f", encoding = '{encoding}'" if encoding else ""
     return (
         f"read_csv({path}, header = false, skip = {int(skip_lines)}, delim = '{shown}', quote = '\"', "
         f"escape = '\"', columns = {spec}, auto_detect = false, strict_mode = true, "
         f"null_padding = false, all_varchar = true, parallel = {str(parallel).lower()}"
-        f"{rejects.options() if rejects else ''})"
+        f"{rejects.options() if rejects else ''}{encoded})"
         + (" WITH ORDINALITY" if ordinality else "")
     )
 

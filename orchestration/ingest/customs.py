@@ -35,7 +35,7 @@ from .csv_reader import (
 )
 from .encoding import quick_text_encoding, sniff_text_encoding
 from .files import DownloadFile
-from .large_files import IconvParts, TranscodeMismatch, iconv_only_sql, iconv_parts, transcode_with_python
+from .large_files import LATIN1, Big5Columns, as_latin1, sample_values, transcode_with_python
 from .number_check import is_number_sql, value_checks
 from .scanning import FileScan, scan_in_background
 from .spec import SourceSpec
@@ -106,6 +106,10 @@ FAST_PERIOD_MONTH_SQL = """CAST(try_strptime(period_label, ['%Y年%m月', '%Y年
     + INTERVAL 1911 YEAR AS DATE)"""
 FAST_PRELIMINARY_SQL = "ends_with(period_label, '(初步值)')"
 SKIP_LINES = 1
+# The columns that hold Big5 text in a Big5 download, looked up; and those that hold mostly
+# ASCII, loaded as read and decoded afterwards where they are not (the others are digits).
+BIG5_TEXT = ("flow", "period_label", "partner_name")
+BIG5_MOSTLY_ASCII = ("product_name_zh", "product_name_en")
 
 # The old-style checks (one message each), run only to explain a file the fast pass refused.
 ROW_CHECKS = [
@@ -185,58 +189,71 @@ def insert(
         finally:
             stop.set()
         return scanning.result(), inserted
-    parts = iconv_parts(file, encoding, workdir)
-    if parts is not None:
-        # Each part is loaded as soon as iconv has made it. Taken only as the fast pass takes a
-        # clean file; anything else is read again as Python's codec reads it, so that what is
-        # loaded or reported is always Python's text.
-        try:
-            with parts:
-                inserted = _insert_text(con, file, parts, table, encoding, parts.scan, only_if_clean=True)
-        except TranscodeMismatch:
-            inserted = None
+    # Big5: read as Latin-1 and looked up (see large_files.py), beside the scan of the file.
+    stop = threading.Event()
+    scanning = scan_in_background(file.path, stop)
+    try:
+        inserted = _insert_big5_fast(con, file, table, scanning.result)
         if inserted is not None:
-            return parts.scan(), inserted
-        con.execute(f"DELETE FROM {table} WHERE source_file = ?", [file.rel_path])
+            return scanning.result(), inserted
+    finally:
+        stop.set()
+    # Not clean: transcoded by Python's codec and read the exact way, which names the fault.
+    con.execute(f"DELETE FROM {table} WHERE source_file = ?", [file.rel_path])
     text, scan = transcode_with_python(file, encoding, workdir, ENCODINGS)
     return scan, _insert_text(con, file, text, table, encoding, lambda: scan)
+
+
+def _insert_big5_fast(
+    con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str, scan: Callable[[], FileScan]
+) -> int | None:
+    """The fast pass over a Big5 download, read as Latin-1: its rows, or None when it is not clean.
+
+    The text columns' values are looked up (:class:`Big5Columns`: values sampled across the
+    file, each decoded once by Python's cp950 codec), and those the samples missed decoded
+    afterwards, once each. None (the rows it inserted are left, for the caller to remove) when
+    a line is not a row, a value is not Big5 or a row is not as the exact checks would have it.
+    """
+    samples = sample_values(file.path, {c: list(COLUMNS).index(c) for c in BIG5_TEXT}, len(HEADER))
+    rejects = Rejects(f"_ingest_{SPEC.source}_read")
+    try:
+        rejects.drop(con)
+        with Big5Columns(con, f"_ingest_{SPEC.source}_big5", samples) as big5:
+            inserted = _insert_fast(con, file, utf8_parts(file.path), table, rejects, big5)
+        rejected = rejects.first(con, utf8_parts(file.path))
+    except duckdb.Error as exc:
+        raise reader_error(file, exc, len(COLUMNS), ",") from exc
+    lines = scan()
+    if rejected is not None or not (inserted > 0 and inserted + SKIP_LINES == lines.lines):
+        return None
+    if not big5.fix_missed(table, f"{table}.source_file = ?", [file.rel_path], BIG5_TEXT, BIG5_MOSTLY_ASCII):
+        return None
+    _number_rows(con, file, table)
+    return inserted if _fast_rows_clean(con, file, table, lines, "cp950") else None
 
 
 def _insert_text(
     con: duckdb.DuckDBPyConnection,
     file: DownloadFile,
-    text: TextParts | IconvParts,
+    text: TextParts,
     table: str,
     encoding: str,
     scan: Callable[[], FileScan],
-    only_if_clean: bool = False,
-) -> int | None:
+) -> int:
     """The rows of ``text`` (the download as UTF-8) into ``table``; their count.
 
-    ``text`` is read in one statement, or (:class:`IconvParts`) part by part as the parts are
-    made.
-
     The fast pass first; when it comes out short or a row is not as the exact checks would
-    have it, the exact pass, which names the first fault. With ``only_if_clean``, None instead
-    of either (the fast pass's rows are then left in ``table``, for the caller to remove).
+    have it, the exact pass, which names the first fault.
     ``scan`` gives the scan of the download (its lines, its sample lines), waiting for it.
     """
     rejects = Rejects(f"_ingest_{SPEC.source}_read")
     try:
         rejects.drop(con)
-        if isinstance(text, IconvParts):
-            inserted = 0
-            for part in text:
-                inserted += _insert_fast(con, file, part, table, rejects)
-            text = text.text
-        else:
-            inserted = _insert_fast(con, file, text, table, rejects)
+        inserted = _insert_fast(con, file, text, table, rejects)
         rejected = rejects.first(con, text)
     except duckdb.Error as exc:
         raise reader_error(file, exc, len(COLUMNS), ",") from exc
     if rejected is not None:
-        if only_if_clean:
-            return None
         if rejected.error_type == NOT_UTF8_ERROR and encoding == "utf-8":
             # The whole-file check names the line and the bytes, as for any download.
             if sniff_text_encoding(file, ENCODINGS) != "utf-8":
@@ -250,10 +267,8 @@ def _insert_text(
     complete = inserted > 0 and inserted + SKIP_LINES == lines.lines
     if complete:
         _number_rows(con, file, table)
-    if complete and _fast_rows_clean(con, file, table, lines, encoding, text.by_iconv):
+    if complete and _fast_rows_clean(con, file, table, lines, encoding):
         return inserted
-    if only_if_clean:
-        return None
     # Not every line came through the fast pass: the exact pass decides, and explains.
     con.execute(f"DELETE FROM {table} WHERE source_file = ?", [file.rel_path])
     inserted = _insert_general(con, file, text, table)
@@ -263,7 +278,12 @@ def _insert_text(
 
 
 def _insert_fast(
-    con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextParts, table: str, rejects: Rejects
+    con: duckdb.DuckDBPyConnection,
+    file: DownloadFile,
+    text: TextParts,
+    table: str,
+    rejects: Rejects,
+    big5: Big5Columns | None = None,
 ) -> int:
     """The one pass over a clean file: its rows into ``table`` as they are; their count.
 
@@ -280,28 +300,48 @@ def _insert_fast(
     When ``preserve_insertion_order`` is off, the rows are numbered as read (``WITH
     ORDINALITY``, in one thread).
 
+    With ``big5``, ``text`` is a Big5 download, read as Latin-1, its text columns looked up.
+
     A line the reader cannot read as a row is left out too, and recorded in ``rejects``: the
     caller names the first such line.
     """
     ordered = bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0])
     # Numbered as read: each part skips its first line, so the count runs on over the parts.
     source_row = "NULL" if ordered else f"ordinality + {text.first_lines[0] - 1}"
-    reader = read_csv_sql(list(COLUMNS), ",", SKIP_LINES, "$path", ordinality=not ordered, rejects=rejects)
+    reader = read_csv_sql(
+        list(COLUMNS), ",", SKIP_LINES, "$path", ordinality=not ordered, rejects=rejects,
+        encoding=LATIN1 if big5 else None,
+    )
+    texts = {c: (big5.sql(c, c) if big5 else c) for c in BIG5_TEXT}
+    # The month from the label as read (as Latin-1 too: its words in Big5's bytes).
+    month, preliminary = FAST_PERIOD_MONTH_SQL, FAST_PRELIMINARY_SQL
+    if big5:
+        for word in ("年", "月", "(初步值)"):
+            month, preliminary = (e.replace(word, as_latin1(word).replace("'", "''")) for e in (month, preliminary))
+    # The text columns by their names in the subquery: looked up (``<name>_text``) or as read.
+    shown = {c: f"{c}_text" if c in texts else c for c in (*BIG5_TEXT, *BIG5_MOSTLY_ASCII)}
     columns = ", ".join(c for c, _ in SCHEMA)
     result = con.execute(
         f"""
         INSERT INTO {table} ({columns})
         SELECT
-            flow, period_label, {FAST_PERIOD_MONTH_SQL}, {FAST_PRELIMINARY_SQL}, hs_code,
-            product_name_zh, product_name_en, partner_name, CAST(value_text AS DOUBLE),
-            $source_file, $download_date::DATE, ({source_row})::BIGINT
-        FROM {reader}
-        WHERE {is_number_sql('value_text')}
+            {shown["flow"]}, {shown["period_label"]}, period_month, is_preliminary, hs_code,
+            {shown["product_name_zh"]}, {shown["product_name_en"]}, {shown["partner_name"]},
+            CAST(value_text AS DOUBLE), $source_file, $download_date::DATE, source_row
+        FROM (
+            SELECT
+                {", ".join(f"{e} AS {c}_text" for c, e in texts.items())},
+                {month} AS period_month, {preliminary} AS is_preliminary,
+                {", ".join(BIG5_MOSTLY_ASCII)}, hs_code, value_text, ({source_row})::BIGINT AS source_row
+            FROM {reader}
+            WHERE {is_number_sql('value_text')}
+        )
         """,
         {
             "path": [str(p) for p in text.paths],
             "source_file": file.rel_path,
             "download_date": file.download_date,
+            **(big5.params() if big5 else {}),
         },
     )
     return result.fetchone()[0]
@@ -330,15 +370,13 @@ def _fast_rows_clean(
     table: str,
     scan: FileScan,
     encoding: str,
-    by_iconv: bool = False,
 ) -> bool:
     """The rows the fast pass kept are as the exact checks would keep them, at the right lines.
 
     Each distinct value is checked once (these columns hold few: two flows, a hundred months,
     a few hundred countries, the codes): flow and country not empty and without spaces
     around them, the code an HS code, and each period label's month and preliminary flag as
-    :data:`PERIOD_MONTH_SQL` reads it, a month before the download's. Text that glibc
-    transcoded (``by_iconv``) must hold no character it reads otherwise than Python.
+    :data:`PERIOD_MONTH_SQL` reads it, a month before the download's.
     Then the lines the scan took on its way (the first, a few in between, the last) must be
     the rows numbered so.
     """
@@ -352,7 +390,7 @@ def _fast_rows_clean(
             WHERE {bad})"""
 
     def text_bad(column: str, bad: str) -> str:
-        return bad_values(f"coalesce({column}, '')", f"{bad} OR {iconv_only_sql('v')}" if by_iconv else bad)
+        return bad_values(f"coalesce({column}, '')", bad)
 
     checks = [
         text_bad("flow", "v = '' OR v <> trim(v)"),
@@ -362,13 +400,10 @@ def _fast_rows_clean(
             "{'label': period_label, 'month': period_month, 'preliminary': is_preliminary}",
             f"""v.month IS NULL OR NOT v.month < $first_bad_month
                 OR v.month IS DISTINCT FROM ({PERIOD_MONTH_SQL})
-                OR v.preliminary IS DISTINCT FROM (roc.preliminary <> '')
-                {f"OR {iconv_only_sql('v.label')}" if by_iconv else ""}""",
+                OR v.preliminary IS DISTINCT FROM (roc.preliminary <> '')""",
             f", {roc_period_sql('v.label')} AS roc",
         ),
     ]
-    if by_iconv:
-        checks += [text_bad("product_name_zh", "false"), text_bad("product_name_en", "false")]
     bad = con.execute(
         "SELECT " + " + ".join(checks),
         {"file": file.rel_path, "first_bad_month": file.download_date.replace(day=1)},

@@ -1,240 +1,173 @@
-"""The large-file path: a Big5 (CP950) download of gigabytes as UTF-8 parts DuckDB reads in parallel.
+"""The large-file path: a Big5 (CP950) download of gigabytes read by DuckDB's parallel reader.
 
-Only the customs export runs to millions of rows. Its UTF-8 form is read where it is (and
-scanned beside the read, :mod:`.scanning`); a Big5 one is cut in parts at line ends, each
-transcoded by glibc's ``iconv`` in a process of its own while this process hashes the file
-and counts its lines (:func:`transcode_to_utf8`). glibc and Python's cp950 read a few hundred
-codes differently: glibc gives them code points of the private use area (:data:`ICONV_ONLY`),
-which the reader looks for in what it loaded (:func:`iconv_only_sql`); a file that holds one,
-or any file the fast load does not take whole, is transcoded again by Python's codec
-(:func:`transcode_with_python`), so the text (and an error's message) is always Python's.
+Only the customs export runs to millions of rows. DuckDB reads UTF-8 and Latin-1 but not Big5
+(its ``encodings`` extension is downloaded on first use, so it is not there), and transcoding
+the whole file first (glibc's iconv, Python's codec) costs about as much as DuckDB's whole
+read. But the Big5 text of such a file is in a few columns of few distinct values (flows,
+months, countries, product names), and every byte of Big5 is one character of Latin-1, in
+which a comma, a quote and a line break are what they are (no byte of a Big5 character is one
+of them). So DuckDB reads the file as Latin-1 (:data:`LATIN1`) and the text is made from the
+values, each decoded once by Python's cp950 codec (:class:`Big5Columns`): the columns of short
+values are looked up as the rows are read (the values of lines sampled across the file become
+an ``ENUM`` type, a row's value its position in it; one the samples missed is marked), and
+the rest decoded afterwards, once per distinct value, with one ``UPDATE`` of the rows that
+hold one (:meth:`Big5Columns.fix_missed`): the marked values, and the columns loaded as read
+(the product names, whose lookup costs more than that, and the English names, which are
+ASCII but for a rare one). The text is therefore always Python's. When anything is amiss (a
+value that is not Big5, a line that is not a row), the file is transcoded by Python's codec
+(:func:`transcode_with_python`) and read by the exact path, which names the fault.
 """
+
 from __future__ import annotations
 
 import codecs
-import concurrent.futures
 import contextlib
+import csv
 import os
-import queue
-import shutil
-import subprocess
 import tempfile
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+
+import duckdb
 
 from .csv_reader import TextParts, utf8_parts
 from .encoding import ENCODING_NAMES, sniff_text_encoding
 from .files import DownloadFile
-from .scanning import SLICE, FileScan, Scanner, blocks
+from .scanning import FileScan, Scanner, blocks
 
-# The parts a transcoded file is cut in (at a line end after this many bytes): each one goes
-# through one iconv process, which holds it whole (in and out).
-PART = 1 << 26
-# The first part is this large, the next twice as large, and so on up to PART.
-FIRST_PART = 1 << 22
-
-
-class TranscodeMismatch(Exception):
-    """iconv would read the file differently from Python's CP950 codec, or not at all."""
-
-
-# Where glibc's CP950 and Python's cp950 differ (kana and the user-defined area, lead bytes
-# C6-C8: 408 codes, every one checked against both), glibc gives code points U+F6B1..U+F848 of
-# the private use area, within U+F680..U+F87F (UTF-8 EF 9A..A1 ..). Every other code either
-# codec reads, the other reads the same or refuses (iconv then fails, and Python's codec
-# decides). A stray 0x80 byte, which glibc reads as U+0080 and Python refuses, is looked for
-# in the input.
-ICONV_ONLY = ("\uf680", "\uf87f")
+# DuckDB's reader option for the bytes of a Big5 file, one character a byte.
+LATIN1 = "latin-1"
+# Lines are sampled every this many bytes of the file for the values of its text columns: a
+# product's rows (a few hundred, by flow, month and country) span far more.
+SAMPLE_EVERY = 1 << 15
+# A sampled line is read from this many bytes at its place (no line of a download comes near).
+SAMPLE_READ = 1 << 11
+# Marks a value the samples did not hold, still in Latin-1: no Big5 text starts with it.
+MISSED = "\x01"
 
 
-def iconv_only_sql(text: str) -> str:
-    """SQL: ``text`` holds a character that glibc's CP950 gives where Python's gives another."""
-    low, high = (f"\\x{{{ord(c):X}}}" for c in ICONV_ONLY)
-    return f"regexp_matches({text}, '[{low}-{high}]')"
+def sample_values(path: Path, columns: dict[str, int], fields: int) -> dict[str, list[str]]:
+    """The distinct values (as Latin-1) of the text ``columns`` (name: field index) in lines
+    sampled every :data:`SAMPLE_EVERY` bytes of a CSV file with ``fields`` fields a line."""
+    lines: list[str] = []
+    size = path.stat().st_size
+    with path.open("rb", buffering=0) as f:
+        for offset in range(SAMPLE_EVERY, max(size, 1), SAMPLE_EVERY):
+            chunk = os.pread(f.fileno(), SAMPLE_READ, offset)
+            start = chunk.find(b"\n") + 1
+            end = chunk.find(b"\n", start)
+            if start and end > start:
+                lines.append(chunk[start:end].rstrip(b"\r").decode(LATIN1))
+    found: dict[str, set[str]] = {name: set() for name in columns}
+    for row in csv.reader(lines):
+        if len(row) == fields:
+            for name, index in columns.items():
+                found[name].add(row[index])
+    return {name: sorted(values) for name, values in found.items()}
 
 
-def transcode_to_utf8(
-    file: DownloadFile, encoding: str, workdir: Path, allowed: Sequence[str]
-) -> tuple[TextParts, FileScan]:
-    """A UTF-8 copy of a Big5 (CP950) download, in parts, with the scan (lines, hash) of the original.
-
-    By iconv when it can (:class:`IconvParts`, every part done), else by Python's codec.
-    """
-    parts = iconv_parts(file, encoding, workdir)
-    if parts is not None:
-        try:
-            with parts:
-                for _ in parts:
-                    pass
-            return parts.text, parts.scan()
-        except TranscodeMismatch:
-            pass
-    return transcode_with_python(file, encoding, workdir, allowed)
+def as_latin1(text: str) -> str:
+    """What Big5 text reads as in Latin-1 (to match such a value in SQL)."""
+    return text.encode("cp950").decode(LATIN1)
 
 
-def iconv_parts(file: DownloadFile, encoding: str, workdir: Path) -> IconvParts | None:
-    """The download being transcoded by glibc's iconv (:class:`IconvParts`), or None without iconv."""
-    iconv = shutil.which("iconv") if encoding == "cp950" else None
-    if iconv is None:
+def big5_text(value: str) -> str | None:
+    """A Latin-1 value as its Big5 (CP950) text by Python's codec, or None when it is not Big5."""
+    try:
+        return value.encode(LATIN1).decode("cp950")
+    except UnicodeDecodeError:
         return None
-    return IconvParts(file, iconv, Path(tempfile.mkdtemp(prefix="utf8-", dir=workdir)))
 
 
-class IconvParts:
-    """A Big5 (CP950) download transcoded to UTF-8 by glibc's ``iconv``, part by part, as it goes.
+class Big5Columns:
+    """The lookups that turn the Latin-1 values of a Big5 file's text columns into their text.
 
-    A thread of its own reads the file in slices, hashes it and counts its lines (the
-    :class:`FileScan`), and cuts it in parts of :data:`PART` bytes at line ends; each part goes
-    through an ``iconv`` process of its own (one per core at once) into a file that starts with
-    the header (the first part) or a copy of it. Iterating gives each part as soon as it is
-    done, in order, as a :class:`TextParts` of one part (``by_iconv``), so the reader can load
-    one part while the next are transcoded. Iterating raises :class:`TranscodeMismatch` where
-    iconv cannot read a part or the file has a 0x80 byte: Python's codec is to read it then.
-    Used as a context manager, which stops the work and removes the parts' folder on leaving.
-
-    glibc's CP950 reads a few hundred codes otherwise than Python's (:data:`ICONV_ONLY`): the
-    reader looks for them in what it loaded (:func:`iconv_only_sql`).
+    For each column, the sampled values (:func:`sample_values`) that are Big5 become a temporary
+    ``ENUM`` type and their texts a list; :meth:`sql` is the column's text in the reader's
+    query: the text at the value's position in the type, else the value marked with
+    :data:`MISSED` (a plain ASCII value, such as an English name, is its own text). Used as a
+    context manager, which drops the types. :meth:`params` are the query's parameters.
     """
 
-    _END = object()
+    def __init__(self, con: duckdb.DuckDBPyConnection, prefix: str, samples: dict[str, list[str]]) -> None:
+        self.con = con
+        self.types: dict[str, str] = {}
+        self.texts: dict[str, list[str]] = {}
+        for name, values in samples.items():
+            pairs = [(v, t) for v in values if (t := big5_text(v)) is not None and not t.startswith(MISSED)]
+            if not pairs:
+                continue
+            type_name = f"{prefix}_{name}"
+            con.execute(f'DROP TYPE IF EXISTS "{type_name}"')
+            con.execute(
+                f"""CREATE TEMP TYPE "{type_name}" AS ENUM (
+                    SELECT value FROM (SELECT unnest(?::VARCHAR[]) AS value, generate_subscripts(?::VARCHAR[], 1) AS i)
+                    ORDER BY i)""",
+                [[v for v, _ in pairs]] * 2,
+            )
+            self.types[name] = type_name
+            self.texts[name] = [t for _, t in pairs]
 
-    def __init__(self, file: DownloadFile, iconv: str, folder: Path) -> None:
-        self.file, self.iconv, self.folder = file, iconv, folder
-        self.paths: list[Path] = []
-        self.first_lines: list[int] = []
-        self._queue: queue.Queue = queue.Queue()
-        self._stop = threading.Event()
-        workers = max(1, min(os.cpu_count() or 1, 4))
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iconv")
-        self._scan: concurrent.futures.Future[FileScan] = concurrent.futures.Future()
-        self._reader = threading.Thread(target=self._read, name="iconv-reader", daemon=True)
-        self._reader.start()
-
-    def __enter__(self) -> IconvParts:
+    def __enter__(self) -> Big5Columns:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._reader.join()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        _remove_in_background(self.folder)
+        for type_name in self.types.values():
+            with contextlib.suppress(duckdb.Error):  # an aborted transaction: the fault says why
+                self.con.execute(f'DROP TYPE IF EXISTS "{type_name}"')
 
-    def __iter__(self) -> Iterator[TextParts]:
-        while (item := self._queue.get()) is not self._END:
-            if isinstance(item, BaseException):
-                raise item
-            future, path, first_line = item
-            future.result()  # TranscodeMismatch where iconv refused the part
-            self.paths.append(path)
-            self.first_lines.append(first_line)
-            yield TextParts((path,), (first_line,), by_iconv=True)
+    def sql(self, name: str, column: str) -> str:
+        """SQL: the text of ``column`` (``name`` in the samples), or its value marked as missed."""
+        text = f"(chr({ord(MISSED)}) || {column})"
+        if name in self.types:
+            looked_up = f"${name}_texts[enum_code(TRY_CAST({column} AS \"{self.types[name]}\")) + 1]"
+            text = f"coalesce({looked_up}, {text})"
+        return text
 
-    @property
-    def text(self) -> TextParts:
-        """Every part given so far, in order."""
-        return TextParts(tuple(self.paths), tuple(self.first_lines), by_iconv=True)
+    def params(self) -> dict[str, list[str]]:
+        return {f"{name}_texts": texts for name, texts in self.texts.items()}
 
-    def scan(self) -> FileScan:
-        """The scan of the download (its lines, hash and samples), waiting for it."""
-        return self._scan.result()
+    def fix_missed(
+        self, table: str, where: str, params: list, looked_up: Sequence[str], as_read: Sequence[str]
+    ) -> bool:
+        """Decode what the lookups left in the rows of ``table`` that meet ``where``.
 
-    def _read(self) -> None:
-        try:
-            self._cut_and_submit()
-        except BaseException as exc:  # given to the reader of the parts, in their order
-            if not self._scan.done():
-                self._scan.set_exception(exc)
-            self._queue.put(exc)
-        self._queue.put(self._END)
-
-    def _cut_and_submit(self) -> None:
-        file = self.file
-        header: bytes | None = None
-        buffer = bytearray(SLICE)
-        start, start_line, count = 0, 1, 0  # where the next part starts, its line, parts so far
-        scanner = Scanner(file.path)
-
-        def submit(end: int, line: int) -> None:
-            nonlocal start, start_line, count
-            target = self.folder / f"{count:06d}.csv"
-            # Part 0 starts with the header itself; the others with a copy of it, to be skipped.
-            first = b"" if start == 0 else header
-            future = self._pool.submit(_iconv_part, self.iconv, file.path, start, end, first, target)
-            self._queue.put((future, target, 2 if start == 0 else start_line))
-            start, start_line, count = end, line, count + 1
-
-        with file.path.open("rb", buffering=0) as src:
-            while n := src.readinto(buffer):
-                if self._stop.is_set():
-                    raise TranscodeMismatch("stopped")
-                if buffer.find(b"\x80", 0, n) >= 0:
-                    raise TranscodeMismatch("a 0x80 byte, which is not Big5")
-                if header is None:
-                    first_end = buffer.find(b"\n", 0, n) + 1
-                    header = (
-                        bytes(buffer[:first_end]).decode("cp950").encode("utf-8") if first_end else b"\r\n"
-                    )
-                last = buffer.rfind(b"\n", 0, n) + 1
-                scanner.update(buffer, n)
-                # The first parts small, so that the reader starts soon; then PART.
-                if last and scanner.size - n + last - start >= min(PART, FIRST_PART << count):
-                    submit(scanner.size - n + last, scanner.lines + 1)
-            if start < scanner.size:
-                submit(scanner.size, scanner.lines + 1)
-        self._scan.set_result(scanner.result())
-
-
-def _remove_in_background(folder: Path) -> None:
-    """Remove ``folder`` (gigabytes of parts: freeing their pages takes a while) beside the work
-    that follows. It is first moved out of the loader's work folder, which is removed at once."""
-    gone = Path(tempfile.mkdtemp(prefix="utf8-done-"))
-    try:
-        os.rename(folder, gone / folder.name)
-    except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
-    # Not a daemon: the process waits for it before it exits, so nothing is left behind.
-    threading.Thread(target=shutil.rmtree, args=(gone,), kwargs={"ignore_errors": True}).start()
+        The values of the ``looked_up`` columns marked as missed, and those of the ``as_read``
+        columns (loaded as read: mostly ASCII, such as the English names) that are not ASCII;
+        each distinct value once, then one ``UPDATE`` of the rows that hold one (as few as the
+        samples missed). False when a value is not Big5: the caller reads the file the exact
+        way, which names it.
+        """
+        columns = [*looked_up, *as_read]
+        lists = ", ".join(f"list(DISTINCT {c})" for c in columns)
+        found = self.con.execute(f"SELECT {lists} FROM {table} WHERE {where}", params).fetchone()
+        for column, values in zip(columns, found, strict=True):
+            if column in looked_up:
+                pairs = [(v, big5_text(v[len(MISSED) :])) for v in values or () if v.startswith(MISSED)]
+            else:
+                pairs = [(v, big5_text(v)) for v in values or () if not v.isascii()]
+            if not pairs:
+                continue
+            if any(t is None or t.startswith(MISSED) for _, t in pairs):
+                return False
+            self.con.execute(
+                f"""UPDATE {table} SET {column} = m.text
+                    FROM (SELECT unnest(?::VARCHAR[]) AS value, unnest(?::VARCHAR[]) AS text) AS m
+                    WHERE {where} AND {table}.{column} = m.value""",
+                [[v for v, _ in pairs], [t for _, t in pairs], *params],
+            )
+        return True
 
 
 def transcode_with_python(
     file: DownloadFile, encoding: str, workdir: Path, allowed: Sequence[str]
 ) -> tuple[TextParts, FileScan]:
-    """A UTF-8 copy of a Big5 (CP950) download by Python's codec (one part), with its scan.
+    """A UTF-8 copy of a Big5 (CP950) download by Python's codec, with its scan (lines, hash).
 
     Raises :class:`IngestError` naming the line and the bytes that are not Big5.
     """
     target = Path(tempfile.mkdtemp(prefix="utf8-", dir=workdir)) / "all.csv"
     return utf8_parts(target), _transcode_python(file, encoding, target, allowed)
-
-
-def _iconv_part(iconv: str, source: Path, start: int, end: int, first_line: bytes, target: Path) -> None:
-    """Bytes ``start:end`` of ``source`` through iconv into ``target``, after ``first_line``.
-
-    The kernel feeds iconv from the page cache (sendfile), so the bytes never pass through
-    Python. Refuses (TranscodeMismatch) a part iconv cannot read.
-    """
-    with target.open("wb") as out, tempfile.TemporaryFile() as errors, source.open("rb") as src:
-        out.write(first_line)
-        out.flush()
-        proc = subprocess.Popen(
-            [iconv, "-f", "CP950", "-t", "UTF-8"], stdin=subprocess.PIPE, stdout=out, stderr=errors
-        )
-        try:
-            offset = start
-            while offset < end:
-                sent = os.sendfile(proc.stdin.fileno(), src.fileno(), offset, end - offset)
-                if sent == 0:
-                    break
-                offset += sent
-        except BrokenPipeError:  # iconv stopped at a byte it cannot read: its message says which
-            pass
-        finally:
-            with contextlib.suppress(BrokenPipeError):
-                proc.stdin.close()
-        if proc.wait() != 0:
-            errors.seek(0)
-            raise TranscodeMismatch(errors.read().decode("utf-8", "replace").strip())
 
 
 def _transcode_python(file: DownloadFile, encoding: str, target: Path, allowed: Sequence[str]) -> FileScan:
