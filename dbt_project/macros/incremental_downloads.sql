@@ -3,20 +3,21 @@
     removed since the model was last built, and swaps the partitions they touch.
 
     - A download is (source, download_date). int_observations__downloads fingerprints each one as
-      loaded: its files' SHA-256 and rows (the loader's record, raw._ingested_files) and its rows in
-      the raw table.
+      loaded: its files as the loader read them (path, SHA-256, rows, ingestion code version: its
+      record raw._ingested_files); without that record, a hash of its rows in the raw table.
     - Each incremental model records, when it is built, the fingerprints it was built from
       (record_downloads(), a post-hook, into intermediate.incremental_downloads: a row per model
       and download), salted with the model's signature: the code of the model and of every model and
       seed upstream of it, and the values of the vars it reads. A change of code, seed or var
       changes every fingerprint, and the model is built again from every download (as with
-      --full-refresh, which rebuilds it too).
+      --full-refresh, which rebuilds it too). dbt gives a model's macros no checksum: after a change
+      to the macros a model calls (these), rebuild with `make dbt-build` (--full-refresh).
     - downloads_changed() compares them: a download with no recorded fingerprint is 'added'; one
       whose fingerprint differs is 'changed', one no longer loaded 'removed'. With no record at all
       (a table built before the model was incremental) every download counts as changed.
-    - The model returns every row of each partition to replace (the unique_key columns), and a row
-      with the partition_marker column null for a partition that is left empty; the
-      replace_partitions strategy deletes those partitions and inserts the rows.
+    - The model returns every row of each partition to replace (the unique_key columns), and a
+      marker row (the partition_marker column null) for each, so that one left without rows is
+      emptied; the replace_partitions strategy deletes those partitions and inserts the rows.
 -#}
 
 {#- int_observations__downloads: a row per download loaded (source, download_date, files, raw_rows,
@@ -203,13 +204,17 @@
 {% endmacro %}
 
 
-{#- A condition: in an incremental build, the row `alias` is of a coverage key to compute again (the
-    CTE `affected`, from affected_coverage_keys()); true in a full build. -#}
-{% macro is_affected(alias) %}
+{#- In an incremental build, a join keeping the rows of `alias` whose coverage key is computed again
+    (the CTE `affected`, from affected_coverage_keys(): one row a key); nothing in a full build. (A
+    join, not a correlated exists: DuckDB joins the table once. Keys with a null part match none: no
+    model keeps such rows, its vintages join on equality.) -#}
+{% macro join_affected(alias) %}
     {%- if is_incremental() -%}
-        exists (select 1 from affected where {{ same_key('affected', alias) }})
-    {%- else -%}
-        true
+        inner join affected
+            on
+                {% for column in coverage_key() -%}
+                    {{ alias }}.{{ column }} = affected.{{ column }}{{ ' and' if not loop.last }}
+                {% endfor -%}
     {%- endif -%}
 {% endmacro %}
 
@@ -295,19 +300,18 @@
 {% endmacro %}
 
 
-{#- A condition for a model built with affected_coverage_keys(later_periods=true): in an incremental
-    build, the row `alias` is in a (source, flow, product, measure) computed again, at or after the
-    first period computed again there (the CTE `firsts`: first_period_start), or within
-    `months_before` months before it; true in a full build. -#}
-{% macro is_from_first_period(alias, months_before=0) %}
+{#- For a model built with affected_coverage_keys(later_periods=true): in an incremental build, a join
+    keeping the rows of `alias` in a (source, flow, product, measure) computed again, at or after the
+    first period computed again there (the CTE `firsts`: first_period_start) or within
+    `months_before` months before it; nothing in a full build. (A join, not a correlated exists:
+    DuckDB joins the table once.) -#}
+{% macro join_from_first_period(alias, months_before=0) %}
     {%- if is_incremental() -%}
-        exists (
-            select 1 from firsts
-            where
-                {{ same_key('firsts', alias, coverage_key()[:-1]) }}
-                and {{ alias }}.period_start >= firsts.first_period_start - interval ({{ months_before }}) month
-        )
-    {%- else -%}
-        true
+        inner join firsts
+            on
+                {% for column in coverage_key()[:-1] -%}
+                    {{ alias }}.{{ column }} = firsts.{{ column }} and
+                {% endfor -%}
+                {{ alias }}.period_start >= firsts.first_period_start - interval ({{ months_before }}) month
     {%- endif -%}
 {% endmacro %}

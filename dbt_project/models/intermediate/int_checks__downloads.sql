@@ -22,7 +22,8 @@ lost_partners as (
 ),
 
 -- What each download holds for a (source, flow, product, measure, period): its partners and total.
-held as (
+-- (Read where used, not materialized: each reads a few columns of int_observations__coverage.)
+held as not materialized (
 
     select
         source, flow, product, measure, period_grain, period_start, download_date,
@@ -83,30 +84,34 @@ current_partners as (
 
 ),
 
+-- For each download's last month of a (source, flow, product, measure): the partners the current
+-- vintages hold in the months before it (their median and how many months).
+usual as (
+
+    select
+        spans.source, spans.flow, spans.product, spans.measure, spans.period_grain, spans.download_date,
+        median(c.partners) as usual_partners,
+        count(*) as months_before
+    from spans
+    inner join current_partners as c
+        on
+            spans.source = c.source and spans.flow = c.flow and spans.product = c.product
+            and spans.measure = c.measure and spans.period_grain = c.period_grain
+            and spans.last_period_start > c.period_start
+            and spans.last_period_start - interval ({{ var('completeness_cut_window_months') }}) month
+            <= c.period_start
+    group by all
+
+),
+
 last_months as (
 
     select
         spans.source, spans.flow, spans.product, spans.measure, spans.period_grain,
         spans.last_period_start as period_start, spans.download_date, spans.source_file,
         held.partners,
-        (
-            select median(c.partners) from current_partners as c
-            where
-                c.source = spans.source and c.flow = spans.flow and c.product = spans.product
-                and c.measure = spans.measure and c.period_grain = spans.period_grain
-                and c.period_start < spans.last_period_start
-                and c.period_start
-                >= spans.last_period_start - interval ({{ var('completeness_cut_window_months') }}) month
-        ) as usual_partners,
-        (
-            select count(*) from current_partners as c
-            where
-                c.source = spans.source and c.flow = spans.flow and c.product = spans.product
-                and c.measure = spans.measure and c.period_grain = spans.period_grain
-                and c.period_start < spans.last_period_start
-                and c.period_start
-                >= spans.last_period_start - interval ({{ var('completeness_cut_window_months') }}) month
-        ) as months_before
+        usual.usual_partners,
+        coalesce(usual.months_before, 0) as months_before
     from spans
     inner join held
         on
@@ -117,6 +122,14 @@ last_months as (
             and spans.period_grain = held.period_grain
             and spans.last_period_start = held.period_start
             and spans.download_date = held.download_date
+    left join usual
+        on
+            spans.source = usual.source
+            and spans.flow = usual.flow
+            and spans.product = usual.product
+            and spans.measure = usual.measure
+            and spans.period_grain = usual.period_grain
+            and spans.download_date = usual.download_date
 
 ),
 

@@ -41,10 +41,9 @@ observations as (
             and observations.partner_code is distinct from 'WORLD'
         ) as is_partner
     from {{ ref('int_observations__unioned') }} as observations
-    where
-        {{ is_affected('observations') }}
+    {{ join_affected('observations') }}
     {% if var('as_of_date') %}
-        and observations.download_date <= cast('{{ var("as_of_date") }}' as date)
+        where observations.download_date <= cast('{{ var("as_of_date") }}' as date)
     {% endif %}
 
 ),
@@ -56,10 +55,9 @@ held as (
         held.source, held.flow, held.product, held.measure, held.period_grain, held.period_start,
         held.download_date, held.source_file, held.partners, held.partner_total as total
     from {{ ref('int_observations__coverage') }} as held
-    where
-        {{ is_affected('held') }}
+    {{ join_affected('held') }}
     {% if var('as_of_date') %}
-        and held.download_date <= cast('{{ var("as_of_date") }}' as date)
+        where held.download_date <= cast('{{ var("as_of_date") }}' as date)
     {% endif %}
 
 ),

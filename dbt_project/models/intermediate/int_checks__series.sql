@@ -51,9 +51,8 @@ current_values as (
 
     select current_values.*
     from {{ ref('int_observations__vintaged') }} as current_values
-    where
-        current_values.edition = 'current'
-        and {{ is_from_first_period('current_values', months_before=history) }}
+    {{ join_from_first_period('current_values', months_before=history) }}
+    where current_values.edition = 'current'
 
 ),
 
@@ -62,10 +61,9 @@ covered as (
 
     select covered.*
     from {{ ref('int_observations__coverage') }} as covered
-    where
-        {{ is_from_first_period('covered', months_before=history) }}
+    {{ join_from_first_period('covered', months_before=history) }}
     {% if var('as_of_date') %}
-        and covered.download_date <= cast('{{ var("as_of_date") }}' as date)
+        where covered.download_date <= cast('{{ var("as_of_date") }}' as date)
     {% endif %}
 
 ),
@@ -167,7 +165,7 @@ computed as (
 
     select ratios.*
     from ratios
-    where {{ is_from_first_period('ratios') }}
+    {{ join_from_first_period('ratios') }}
 
 ),
 
@@ -182,7 +180,10 @@ ratios_before as (
             on
                 {{ same_key('firsts', 'stored', group) }}
                 and stored.period_start < firsts.first_period_start
-        where stored.jump_ratio is not null
+        -- the series computed again only
+        where
+            stored.jump_ratio is not null
+            and stored.series_key in (select computed.series_key from computed)
         group by stored.series_key
     {% else %}
         select cast(null as ubigint) as series_key, cast(null as double) as max_jump, 0 as jumps

@@ -9,7 +9,8 @@
 -- value is compared with (its history, whether a download brought it in) is int_checks__series'.
 with
 
-series as (
+-- (read where used: each reads a few of its columns, or the few rows of one series)
+series as not materialized (
 
     select * from {{ ref('int_checks__series') }}
 

@@ -34,10 +34,9 @@ observations as (
 
     select observations.*
     from {{ ref('int_observations__unioned') }} as observations
-    where
-        {{ is_affected('observations') }}
+    {{ join_affected('observations') }}
     {% if var('as_of_date') %}
-        and observations.download_date <= cast('{{ var("as_of_date") }}' as date)
+        where observations.download_date <= cast('{{ var("as_of_date") }}' as date)
     {% endif %}
 
 ),

@@ -37,7 +37,7 @@ observations as (
 
     select observations.*
     from {{ ref('int_observations__unioned') }} as observations
-    where {{ is_affected('observations') }}
+    {{ join_affected('observations') }}
 
 ),
 
@@ -68,7 +68,10 @@ coverage as (
 
 resolved as (
 
-    select eligible.*
+    select
+        eligible.*,
+        -- the build that chose it (an incremental build's tests read the rows it wrote)
+        cast(current_timestamp as timestamp) as built_at
     from eligible
     inner join coverage
         on
