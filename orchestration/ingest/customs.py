@@ -35,7 +35,7 @@ from .csv_reader import (
 )
 from .encoding import quick_text_encoding, sniff_text_encoding
 from .files import DownloadFile
-from .large_files import LATIN1, Big5Columns, as_latin1, sample_values, transcode_with_python
+from .large_files import LATIN1, Big5Columns, as_latin1, sample_rows, transcode_with_python
 from .number_check import is_number_sql, value_checks
 from .scanning import FileScan, scan_in_background
 from .spec import SourceSpec
@@ -106,10 +106,12 @@ FAST_PERIOD_MONTH_SQL = """CAST(try_strptime(period_label, ['%Y年%m月', '%Y年
     + INTERVAL 1911 YEAR AS DATE)"""
 FAST_PRELIMINARY_SQL = "ends_with(period_label, '(初步值)')"
 SKIP_LINES = 1
-# The columns that hold Big5 text in a Big5 download, looked up; and those that hold mostly
-# ASCII, loaded as read and decoded afterwards where they are not (the others are digits).
-BIG5_TEXT = ("flow", "period_label", "partner_name")
-BIG5_MOSTLY_ASCII = ("product_name_zh", "product_name_en")
+# The columns that hold Big5 text in a Big5 download, looked up (the product's name by its HS
+# code); and those that hold mostly ASCII, loaded as read and decoded afterwards where they are
+# not (the others are digits).
+BIG5_TEXT = ("flow", "period_label", "product_name_zh", "partner_name")
+BIG5_KEYED = {"product_name_zh": "hs_code"}
+BIG5_MOSTLY_ASCII = ("product_name_en",)
 
 # The old-style checks (one message each), run only to explain a file the fast pass refused.
 ROW_CHECKS = [
@@ -214,11 +216,14 @@ def _insert_big5_fast(
     afterwards, once each. None (the rows it inserted are left, for the caller to remove) when
     a line is not a row, a value is not Big5 or a row is not as the exact checks would have it.
     """
-    samples = sample_values(file.path, {c: list(COLUMNS).index(c) for c in BIG5_TEXT}, len(HEADER))
+    field = {c: i for i, c in enumerate(COLUMNS)}
+    rows = sample_rows(file.path, len(HEADER))
+    keyed = {c: (field[c], key, field[key]) for c, key in BIG5_KEYED.items()}
+    plain = {c: field[c] for c in BIG5_TEXT if c not in keyed}
     rejects = Rejects(f"_ingest_{SPEC.source}_read")
     try:
         rejects.drop(con)
-        with Big5Columns(con, f"_ingest_{SPEC.source}_big5", samples) as big5:
+        with Big5Columns(con, f"_ingest_{SPEC.source}_big5", rows, plain, keyed) as big5:
             inserted = _insert_fast(con, file, utf8_parts(file.path), table, rejects, big5)
         rejected = rejects.first(con, utf8_parts(file.path))
     except duckdb.Error as exc:
