@@ -204,7 +204,7 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
             "AND schema_name = ? AND table_name = ? AND NOT temporary",
             [schema, table],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -227,7 +227,7 @@ def _known_files(
     ).fetchall()
     if not rows or any(r[-1] != version for r in rows):
         return None
-    if sum(r[4] for r in rows) != con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+    if sum(r[4] for r in rows) != con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
         return None
     return {r[0]: _Known(*r[1:-1]) for r in rows}
 
@@ -370,7 +370,7 @@ def _read_file(
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name} ORDER BY source_row")
     else:
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM {name} ORDER BY source_row")
-    rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     con.execute(f"DROP TABLE {name}")
     return scan_file(file.path), rows
 
