@@ -7,9 +7,10 @@ country; the newest month carries ``(初步值)`` (preliminary).
 The portal's full export (every code, every country, every month) runs to millions of
 rows, so a file is read once, by DuckDB's parallel reader, straight into the raw table: one
 ``INSERT`` that dates the rows as it reads them; one ``UPDATE`` of one column numbers them.
-They are then checked where they are, each distinct value once. Only when that pass comes out short (a row failed a
-check, or a line was not one row) is the file read again, slowly, to name the first fault
-and its line.
+They are then checked where they are, each distinct value once. Only when that pass comes out
+short (a row failed a check, or a line was not one row) is the file read again, slowly, to
+name the first fault and its line. A Big5 download is read the same way, as Latin-1, its text
+made from each distinct value (large_files.py).
 """
 
 from __future__ import annotations
