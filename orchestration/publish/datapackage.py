@@ -64,7 +64,7 @@ CELL_UNIT = "unit"
 UNITS_BY = ("table", "measure")
 
 # The rows' keys: a printed cell is one exhibit's measure of a series in a period (the marts'
-# unique_combination tests); the mirror check has a row a period.
+# primary_key constraints); the mirror check has a row a period.
 CELL_KEY = ("table", "measure", "series", "period")
 EXHIBIT_KEY = ("measure", "series", "period")
 MIRROR_KEY = ("period",)
