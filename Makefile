@@ -68,11 +68,11 @@ fetch: $(MANIFEST) $(DAGSTER_HOME_DIR)
 	$(VENV)/bin/python -m orchestration.cli fetch
 
 # The suite on the machine's cores (pytest-xdist: at most TEST_WORKERS; 2 in CI), a test module
-# to a worker (its module-wide pipeline runs are made once); runs several modules read are made once
-# for all (tests/conftest.py).
+# to a worker (its module-wide pipeline runs are made once), the longest modules first (in
+# tests/conftest.py's order, not xdist's); runs several modules read are made once for all.
 TEST_WORKERS ?= 4
 test: $(MANIFEST) $(DAGSTER_HOME_DIR)
-	$(VENV)/bin/python -m pytest -n auto --maxprocesses $(TEST_WORKERS) --dist loadscope
+	$(VENV)/bin/python -m pytest -n auto --maxprocesses $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 # The edit loop: parsers, seeds, dbt unit tests, draft and workbook logic; no full pipeline run
 # (a test that runs one is marked slow, and fails here if it is not).
