@@ -224,15 +224,15 @@ def _insert_big5_fast(
     rejects = Rejects(f"_ingest_{SPEC.source}_read")
     try:
         rejects.drop(con)
-        with Big5Columns(con, f"_ingest_{SPEC.source}_big5", rows, plain, keyed) as big5:
-            inserted = _insert_fast(con, file, utf8_parts(file.path), table, rejects, big5)
+        big5 = Big5Columns(con, rows, plain, keyed)
+        inserted = _insert_fast(con, file, utf8_parts(file.path), table, rejects, big5)
         rejected = rejects.first(con, utf8_parts(file.path))
     except duckdb.Error as exc:
         raise reader_error(file, exc, len(COLUMNS), ",") from exc
     lines = scan()
     if rejected is not None or not (inserted > 0 and inserted + SKIP_LINES == lines.lines):
         return None
-    if not big5.fix_missed(table, f"{table}.source_file = ?", [file.rel_path], BIG5_TEXT, BIG5_MOSTLY_ASCII):
+    if not big5.fix_missed(con, table, f"{table}.source_file = ?", [file.rel_path], BIG5_TEXT, BIG5_MOSTLY_ASCII):
         return None
     _number_rows(con, file, table)
     return inserted if _fast_rows_clean(con, file, table, lines, "cp950") else None
@@ -311,7 +311,7 @@ def _insert_fast(
     A line the reader cannot read as a row is left out too, and recorded in ``rejects``: the
     caller names the first such line.
     """
-    ordered = bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0])
+    ordered = bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0])
     # Numbered as read: each part skips its first line, so the count runs on over the parts.
     source_row = "NULL" if ordered else f"ordinality + {text.first_lines[0] - 1}"
     reader = read_csv_sql(
@@ -350,7 +350,7 @@ def _insert_fast(
             **(big5.params() if big5 else {}),
         },
     )
-    return result.fetchone()[0]
+    return result.fetchall()[0][0]
 
 
 def _number_rows(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str) -> None:
@@ -362,7 +362,7 @@ def _number_rows(con: duckdb.DuckDBPyConnection, file: DownloadFile, table: str)
     ids run on from the first. One column of every row is updated; rows numbered as read
     (when insertion order is not kept) keep their numbers.
     """
-    first = con.execute(f"SELECT min(rowid) FROM {table} WHERE source_file = ?", [file.rel_path]).fetchone()[0]
+    first = con.execute(f"SELECT min(rowid) FROM {table} WHERE source_file = ?", [file.rel_path]).fetchall()[0][0]
     con.execute(
         f"""UPDATE {table} SET source_row = rowid - $first + {SKIP_LINES + 1}
             WHERE source_file = $file AND source_row IS NULL""",
@@ -413,7 +413,7 @@ def _fast_rows_clean(
     bad = con.execute(
         "SELECT " + " + ".join(checks),
         {"file": file.rel_path, "first_bad_month": file.download_date.replace(day=1)},
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if bad:
         return False
     for line, raw in scan.samples:
@@ -475,7 +475,7 @@ def _insert_general(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: Te
         """,
         [[str(p) for p in text.paths], file.rel_path, file.download_date, first_bad_month],
     )
-    return result.fetchone()[0]
+    return result.fetchall()[0][0]
 
 
 def _explain_shortfall(con: duckdb.DuckDBPyConnection, file: DownloadFile, text: TextParts) -> None:
@@ -497,7 +497,7 @@ def _explain_shortfall(con: duckdb.DuckDBPyConnection, file: DownloadFile, text:
         # Lines are counted and looked at in the download itself (a Big5 byte is never a line
         # break, a tab or a space, so its lines are those of the UTF-8 text).
         check_every_line_read(con, file, file.path, f"{view}_text", list(COLUMNS), SKIP_LINES)
-        if con.execute(f"SELECT count(*) FROM {view}_text").fetchone()[0] == 0:
+        if con.execute(f"SELECT count(*) FROM {view}_text").fetchall()[0][0] == 0:
             raise file.error(
                 f"line {SKIP_LINES + 1}",
                 "the file has no data rows after the header: the export came out empty; download it again",
