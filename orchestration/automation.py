@@ -46,48 +46,51 @@ SETTLE_SECONDS = float(os.environ.get("BULLETIN_SENSOR_SETTLE_SECONDS", "60"))
 DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-@dg.schedule(
-    name="monthly_refresh",
-    job_name=JOB_NAME,
-    cron_schedule=CRON,
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=(
-        "Refresh the bulletin on the 15th of each month, 09:00 Taipei time: after customs (~7th-9th), "
-        "the US Census/GTA (~5th-8th) and MOEA (~23rd-25th of the month before) have released."
-    ),
-)
-def monthly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    scheduled = context.scheduled_execution_time
-    month = scheduled.strftime("%Y-%m") if scheduled else "unscheduled"
-    return dg.RunRequest(
-        run_key=f"monthly-{month}",
-        tags={"bulletin/trigger": "schedule", "bulletin/month": month},
-    )
+def monthly_schedule(
+    name: str, job_name: str, cron: str, run_key_prefix: str, description: str
+) -> dg.ScheduleDefinition:
+    """A schedule of ``job_name`` once a month at ``cron`` (Taipei time), on by default; its run
+    keyed by month (``<run_key_prefix>-YYYY-MM``), so a month's tick never starts two runs."""
 
+    @dg.schedule(
+        name=name,
+        job_name=job_name,
+        cron_schedule=cron,
+        execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=description,
+    )
+    def _monthly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        scheduled = context.scheduled_execution_time
+        month = scheduled.strftime("%Y-%m") if scheduled else "unscheduled"
+        return dg.RunRequest(
+            run_key=f"{run_key_prefix}-{month}",
+            tags={"bulletin/trigger": "schedule", "bulletin/month": month},
+        )
+
+    return _monthly
+
+
+monthly_refresh = monthly_schedule(
+    "monthly_refresh",
+    JOB_NAME,
+    CRON,
+    "monthly",
+    "Refresh the bulletin on the 15th of each month, 09:00 Taipei time: after customs (~7th-9th), "
+    "the US Census/GTA (~5th-8th) and MOEA (~23rd-25th of the month before) have released.",
+)
 
 FETCH_JOB_NAME = "fetch_downloads"
 FETCH_CRON = "0 8 15 * *"
 
-
-@dg.schedule(
-    name="monthly_fetch",
-    job_name=FETCH_JOB_NAME,
-    cron_schedule=FETCH_CRON,
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=(
-        "Fetch from the APIs (US Census Bureau, UN Comtrade) on the 15th of each month, 08:00 Taipei time, "
-        "an hour before the monthly refresh; what is new lands as download folders the sensor picks up."
-    ),
+monthly_fetch = monthly_schedule(
+    "monthly_fetch",
+    FETCH_JOB_NAME,
+    FETCH_CRON,
+    "fetch",
+    "Fetch from the APIs (US Census Bureau, UN Comtrade) on the 15th of each month, 08:00 Taipei time, "
+    "an hour before the monthly refresh; what is new lands as download folders the sensor picks up.",
 )
-def monthly_fetch(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    scheduled = context.scheduled_execution_time
-    month = scheduled.strftime("%Y-%m") if scheduled else "unscheduled"
-    return dg.RunRequest(
-        run_key=f"fetch-{month}",
-        tags={"bulletin/trigger": "schedule", "bulletin/month": month},
-    )
 
 
 def download_folders(root: Path) -> dict[str, float]:
