@@ -107,7 +107,7 @@ class Big5Columns:
         columns: dict[str, int],
         keyed: dict[str, tuple[int, str, int]] | None = None,
     ) -> None:
-        self.params_: dict[str, list[str | None]] = {}
+        self.params_: dict[str, list] = {}
         self.keys: dict[str, str] = {}
         self.slots: dict[str, int] = {}
         tables: dict[str, list[tuple[str, str, str]]] = {}  # name: (key, value, text)
@@ -135,33 +135,37 @@ class Big5Columns:
         size = 16
         while size < 4 * len(entries):
             size *= 2
-        slots: list[int | None] = [None] * size
-        for i in range(len(entries)):
-            entry, at = i, hashes[i] % size
+        slots = [0] * size  # the entry's position (from 1) in each slot; 0: empty
+        for i in range(1, len(entries) + 1):
+            entry, at = i, hashes[i - 1] % size
             for _ in range(64):  # a value still without a slot after that is left out: missed
-                if slots[at] is None:
+                if not slots[at]:
                     slots[at] = entry
                     break
                 slots[at], entry = entry, slots[at]
-                h = hashes[entry]
+                h = hashes[entry - 1]
                 at = (h >> 32) % size if at == h % size else h % size
         self.slots[name] = size
-        self.params_[f"{name}_values"] = [None if e is None else entries[e][1] for e in slots]
-        self.params_[f"{name}_texts"] = [None if e is None else entries[e][2] for e in slots]
+        self.params_[f"{name}_slots"] = slots
+        self.params_[f"{name}_values"] = [v for _, v, _ in entries]
+        self.params_[f"{name}_texts"] = [t for _, _, t in entries]
 
     def sql(self, name: str, column: str) -> str:
-        """SQL: the text of ``column`` (``name`` in the samples), or its value marked as missed."""
+        """SQL: the text of ``column`` (``name`` in the samples), or its value marked as missed.
+
+        The lists of values and texts are as long as the entries, and each is named once or
+        twice: DuckDB makes a list parameter into a vector for every chunk of 2,048 rows, so a
+        list's length costs per chunk (the slots, integers, cost little)."""
         marked = f"(chr({ord(MISSED)}) || {column})"
         if name not in self.slots:
             return marked
         key, size = self.keys.get(name, column), self.slots[name]
-        low, high = (f"(({h}) % {size})::BIGINT + 1" for h in (f"hash({key})", f"hash({key}) >> 32"))
-        return (
-            f"CASE WHEN {column} = ${name}_values[{low}] THEN ${name}_texts[{low}]"
-            f" WHEN {column} = ${name}_values[{high}] THEN ${name}_texts[{high}] ELSE {marked} END"
-        )
+        low, high = (f"${name}_slots[(({h}) % {size})::BIGINT + 1]" for h in (f"hash({key})", f"hash({key}) >> 32"))
+        values = f"${name}_values"
+        entry = f"CASE WHEN {column} = {values}[{low}] THEN {low} WHEN {column} = {values}[{high}] THEN {high} END"
+        return f"coalesce(${name}_texts[{entry}], {marked})"
 
-    def params(self) -> dict[str, list[str | None]]:
+    def params(self) -> dict[str, list]:
         return dict(self.params_)
 
     def fix_missed(
