@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ class PipelineRun:
 def pipeline_env(raw_dir: Path, warehouse: Path, publish_dir: Path, dagster_home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
+        BULLETIN_DBT_EXECUTABLE=dbt_client(),
         BULLETIN_RAW_DIR=str(raw_dir),
         BULLETIN_WAREHOUSE=str(warehouse),
         BULLETIN_PUBLISH_DIR=str(publish_dir),
@@ -112,7 +114,6 @@ class _ForkServer:
                 os.kill(pid, signal.SIGKILL)
             raise
 
-
     def close(self) -> None:
         """At the session's end: the server ends when its input does; wait for it (no orphan)."""
         if self.proc is not None and self.proc.poll() is None:
@@ -126,6 +127,67 @@ class _ForkServer:
 
 _FORK_SERVER = _ForkServer()
 atexit.register(_FORK_SERVER.close)
+
+
+class _DbtForkServer:
+    """This worker's tests/dbt_forkserver.py: every dbt command the tests cause runs as a forked
+    child of a process that imported dbt once (2.5 CPU-s of each `dbt` process), through the
+    client script it writes (``BULLETIN_DBT_EXECUTABLE``), in a temporary folder of its own."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.folder: Path | None = None
+        self.status: dict = {}  # what the server says once it is ready (tests/dbt_forkserver.py)
+
+    def client(self) -> str:
+        if self.proc is None or self.proc.poll() is not None:
+            self.close()
+            self.folder = Path(tempfile.mkdtemp(prefix="bulletin-dbt-"))
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.dbt_forkserver", str(self.folder / "socket"), str(self.folder / "dbt")],
+                cwd=PROJECT_ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                start_new_session=True,  # a test that kills a run's process group leaves it be
+            )
+            ready, _, _ = select.select([self.proc.stdout], [], [], 120)
+            line = self.proc.stdout.readline() if ready else ""
+            if not line:
+                self.close()
+                raise RuntimeError("the dbt fork server (tests/dbt_forkserver.py) did not start")
+            self.status = json.loads(line)
+        return str(self.folder / "dbt")
+
+    def close(self) -> None:
+        """At the session's end: the server ends when its input does (and kills any child left)."""
+        if self.proc is not None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc.stdout.close()
+            self.proc = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+_DBT_FORK_SERVER = _DbtForkServer()
+atexit.register(_DBT_FORK_SERVER.close)
+
+
+def dbt_client() -> str:
+    """The `dbt` every test runs (called as dbt is): this worker's dbt fork server's client."""
+    return _DBT_FORK_SERVER.client()
+
+
+def dbt_fork_server() -> tuple[int, dict]:
+    """This worker's dbt fork server (started if need be): its pid, and what it said when ready."""
+    _DBT_FORK_SERVER.client()
+    return _DBT_FORK_SERVER.proc.pid, _DBT_FORK_SERVER.status
 
 
 def run_cli(argv: list[str], cwd: Path, env: dict[str, str], logs: Path, timeout: float = 900) -> tuple[int, str, str]:

@@ -1,0 +1,254 @@
+"""For the tests only: a process that imports dbt once and forks a child per dbt command.
+
+Each `dbt` process spends about 2.5 CPU-s importing dbt (building its classes) before it does
+anything, and the tests cause a hundred dbt commands. This server imports dbt (never the
+project's own modules) and listens on a Unix socket; the client script it writes beside the
+socket is called exactly like `dbt <args>` (the tests set ``BULLETIN_DBT_EXECUTABLE`` to it, see
+orchestration/project.py) and has a child of the server run the command:
+
+- the client sends its arguments, working folder and environment (one JSON line) with its
+  stdin, stdout and stderr (``socket.send_fds``);
+- the server forks; the child takes the client's three files as its own, its folder and
+  environment, and runs dbt's click entry point as the `dbt` console script does; it sends the
+  client its pid, then its exit code, on the connection;
+- the client forwards SIGINT and SIGTERM to the child (dagster-dbt interrupts dbt with SIGINT)
+  and exits with the child's code; when the client is gone (killed), the child kills itself.
+
+The server has one thread (safe to fork), reaps its children itself (so their CPU time is
+counted in the server's parent's, as a `dbt` process's would be) and ends when its stdin
+does (the test session's end), killing any child left.
+
+``python -m tests.dbt_forkserver <socket> <client>``: listen on ``<socket>``, write the client
+script to ``<client>``, then print one JSON line when it is ready: its threads and the
+project's modules it imported (1 and none: tests/test_dbt_forkserver.py checks).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+
+# What a dbt command imports before it runs (dbt.cli.main imports its tasks, and dbt its adapter,
+# only when a command needs them). Never the project's own modules.
+PRELOAD = (
+    "dbt.cli.main",
+    "dbt.adapters.duckdb",
+    "dbt.adapters.duckdb.impl",
+    "dbt.adapters.duckdb.environments.local",
+    "dbt.parser.manifest",
+    "dbt.parser.sql",
+    "dbt.parser.schema_yaml_readers",
+    "dbt.compilation",
+    "dbt.task.build",
+    "dbt.task.list",
+    "dbt.task.debug",
+    "dbt_common.clients.agate_helper",
+    "daff",
+    "babel.dates",
+    "google.protobuf.descriptor_pb2",
+    "multiprocessing.dummy",
+    "multiprocessing.pool",
+    "duckdb",
+    "sqlparse",
+)
+
+CLIENT = """#!/bin/sh
+# dbt <args>, run by the tests' dbt fork server (tests/dbt_forkserver.py). sh runs this file again
+# with Python, for which the next line is only a string.
+'exec' {python} '-IS' "$0" "$@"
+import sys
+sys.path.insert(0, {tests})
+from dbt_forkserver import client
+client({socket})
+"""
+
+
+def preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
+def write_client(path: Path, socket_path: Path) -> None:
+    """The client script: a `dbt` that has this server run the command."""
+    text = CLIENT.format(
+        python="'{}'".format(sys.executable.replace("'", "'\"'\"'")),  # a string to sh and Python
+        tests=repr(str(Path(__file__).resolve().parent)),
+        socket=repr(str(socket_path)),
+    )
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o755)
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+def serve(socket_path: Path, client_path: Path) -> socket.socket | None:
+    """Fork a child per connection until stdin ends; returns only in a child, its connection."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(socket_path))
+    listener.listen(64)
+    preload()
+    gc.freeze()  # what dbt's import made is never collected: no child's collection walks it
+    write_client(client_path, socket_path)
+    project = sorted(m for m in sys.modules if m.split(".")[0] == "orchestration")
+    print(json.dumps({"threads": threading.active_count(), "orchestration_modules": project}), flush=True)
+    children: set[int] = set()
+    while True:
+        ready, _, _ = select.select([listener, sys.stdin], [], [], 1.0)
+        _reap(children)
+        if sys.stdin in ready and not os.read(sys.stdin.fileno(), 4096):
+            break  # the session ended
+        if listener in ready:
+            conn, _ = listener.accept()
+            pid = os.fork()
+            if pid == 0:
+                listener.close()
+                return conn
+            conn.close()
+            children.add(pid)
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    socket_path.unlink(missing_ok=True)
+    return None
+
+
+def _reap(children: set[int]) -> None:
+    while children:
+        pid, _ = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            return
+        children.discard(pid)
+
+
+# --- the child -------------------------------------------------------------------------------
+
+
+def _request(conn: socket.socket) -> tuple[dict, list[int]]:
+    """The client's three files (with a first byte), then its request, a JSON line."""
+    _, fds, _, _ = socket.recv_fds(conn, 1, 3)
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(1 << 16)
+        if not chunk:
+            raise EOFError("the client left before its request was complete")
+        data += chunk
+    return json.loads(data), fds
+
+
+def _die_with_client(conn: socket.socket, done: threading.Event) -> None:
+    """The client never writes after its request: the connection's end means it is gone."""
+    try:
+        while conn.recv(1):
+            pass
+    except OSError:
+        pass
+    if not done.is_set():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def run_dbt(conn: socket.socket) -> int:
+    """In a forked child: `dbt <argv>` in the client's folder, environment and files; its exit
+    code (sent to the client too). The child then exits as dbt's own process would."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    done = threading.Event()
+    code = 1
+    try:
+        request, fds = _request(conn)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        sys.stdout.reconfigure(line_buffering=os.isatty(1))
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.argv = ["dbt", *request["argv"]]
+        threading.Thread(target=_die_with_client, args=(conn, done), daemon=True).start()
+        conn.sendall(f"{os.getpid()}\n".encode())
+        from dbt.cli.main import cli
+
+        try:
+            cli(prog_name="dbt")  # as the `dbt` console script: click exits with dbt's code
+            code = 0
+        except SystemExit as exc:
+            if isinstance(exc.code, int) or exc.code is None:
+                code = exc.code or 0
+            else:  # as Python reports sys.exit("message")
+                print(exc.code, file=sys.stderr)
+        except KeyboardInterrupt:
+            code = 128 + signal.SIGINT
+    except BaseException:  # noqa: BLE001 - reported as dbt's own crash would be
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001, S110
+                pass
+        done.set()
+        try:
+            conn.sendall(f"{code}\n".encode())
+        except OSError:
+            pass
+    return code
+
+
+# --- the client ------------------------------------------------------------------------------
+
+
+def client(socket_path: str) -> None:
+    """`dbt <sys.argv[1:]>` through the server at ``socket_path``; exits with dbt's code."""
+    child: list[int] = []
+    received: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        received.append(signum)
+        if child:
+            try:
+                os.kill(child[0], signum)
+            except ProcessLookupError:
+                pass
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # ignored: as dbt would ignore it
+            signal.signal(signum, forward)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(socket_path)
+    except OSError as exc:
+        sys.exit(f"dbt (tests/dbt_forkserver.py): no dbt fork server at {socket_path}: {exc}")
+    request = {"argv": sys.argv[1:], "cwd": os.getcwd(), "env": dict(os.environ)}
+    socket.send_fds(sock, [b"R"], [0, 1, 2])
+    sock.sendall(json.dumps(request).encode() + b"\n")
+    answers = sock.makefile("rb")
+    pid = answers.readline().strip()
+    if pid:
+        child.append(int(pid))
+        for signum in received:  # before dbt started
+            os.kill(child[0], signum)
+        code = answers.readline().strip()
+        if code:
+            sys.exit(int(code))
+    if received:  # dbt died of the signal passed on: so does its caller's `dbt`
+        signal.signal(received[-1], signal.SIG_DFL)
+        os.kill(os.getpid(), received[-1])
+    which = f"the dbt process {pid.decode()}" if pid else "the dbt process (not started)"
+    sys.exit(f"dbt (tests/dbt_forkserver.py): {which} ended without an exit code")
+
+
+if __name__ == "__main__":
+    connection = serve(Path(sys.argv[1]), Path(sys.argv[2]))
+    if connection is not None:  # in a forked child
+        sys.exit(run_dbt(connection))
