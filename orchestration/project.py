@@ -26,8 +26,16 @@ DBT_SOURCE_DIRS = ("models", "seeds", "macros", "tests", "snapshots", "analyses"
 DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
 
 
+# A dbt to run instead of the venv's (a path): the tests set it to their dbt fork server's client
+# (tests/dbt_forkserver.py), which runs this venv's dbt without importing it again every command.
+DBT_EXECUTABLE_SETTING = "BULLETIN_DBT_EXECUTABLE"
+
+
 def dbt_executable() -> str:
-    """The venv's own dbt, beside this interpreter; else whatever is on PATH."""
+    """``BULLETIN_DBT_EXECUTABLE`` when set; else the venv's own dbt, beside this interpreter;
+    else whatever is on PATH."""
+    if os.environ.get(DBT_EXECUTABLE_SETTING):
+        return os.environ[DBT_EXECUTABLE_SETTING]
     beside = Path(sys.executable).parent / "dbt"
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,7 +29,7 @@ from orchestration.ingest.loader import load_source
 from orchestration.ingest.sources import SPECS
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
-from .pipeline import SHIPPED_RAW
+from .pipeline import SHIPPED_RAW, dbt_client
 
 MARTS_FOLDER = ("models", "marts")
 
@@ -109,7 +108,7 @@ def test_a_mart_whose_sql_changes_a_type_or_adds_a_column_fails_the_build(tmp_pa
     }
     done = subprocess.run(
         [
-            str(Path(sys.executable).parent / "dbt"), "build", "--empty",
+            dbt_client(), "build", "--empty",
             "--select", "+dim_bulletin_product", "+fct_bulletin_source_lineage",
             "--exclude", "resource_type:test", "resource_type:unit_test",
         ],
@@ -149,7 +148,7 @@ def test_dbt_lists_the_exposure(tmp_path):
     env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "BULLETIN_WAREHOUSE": str(tmp_path / "w.duckdb")}
     done = subprocess.run(
         [
-            str(Path(sys.executable).parent / "dbt"), "ls", "--quiet", "--resource-type", "exposure",
+            dbt_client(), "ls", "--quiet", "--resource-type", "exposure",
             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
         ],
         cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300,

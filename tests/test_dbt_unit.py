@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 
@@ -17,7 +15,7 @@ from orchestration.ingest.loader import load_source
 from orchestration.ingest.sources import SPECS
 from orchestration.settings import DBT_PROJECT_DIR
 
-from .pipeline import SHIPPED_RAW
+from .pipeline import SHIPPED_RAW, dbt_client
 
 
 def test_every_dbt_unit_test_passes(tmp_path):
@@ -32,10 +30,9 @@ def test_every_dbt_unit_test_passes(tmp_path):
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
-    dbt = Path(sys.executable).parent / "dbt"
     done = subprocess.run(
         [
-            str(dbt), "build", "--empty", "--target-path", str(tmp_path / "target"),
+            dbt_client(), "build", "--empty", "--target-path", str(tmp_path / "target"),
             "--log-path", str(tmp_path / "logs"),
             "--select", "resource_type:unit_test resource_type:model resource_type:seed",
         ],

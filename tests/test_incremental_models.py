@@ -27,7 +27,6 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -38,7 +37,7 @@ from orchestration.ingest.loader import load_source
 from orchestration.ingest.sources import SPECS
 from orchestration.settings import DBT_PROJECT_DIR
 
-from .pipeline import copy_shipped_raw
+from .pipeline import copy_shipped_raw, dbt_client
 from .scenario import LATER_MOEA, revise_gta, scale_moea_2024
 from .test_roll_forward import LATER as LATER_GTA
 from .test_roll_forward import _later_gta_download
@@ -116,7 +115,7 @@ class Warehouses:
         }
         return subprocess.run(
             [
-                str(Path(sys.executable).parent / "dbt"), *args, "--target-path", str(self.target),
+                dbt_client(), *args, "--target-path", str(self.target),
                 "--log-path", str(self.work / "dbt" / "logs"),
             ],
             cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900,

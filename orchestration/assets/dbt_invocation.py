@@ -24,7 +24,7 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource
 from filelock import FileLock, Timeout
 from packaging.version import Version
 
-from ..project import dbt_executable, dbt_project
+from ..project import DBT_EXECUTABLE_SETTING, dbt_executable, dbt_project
 
 # dbt target folders (for their logs and run_results.json) and cached parses kept: the newest.
 KEEP_TARGET_FOLDERS = 20
@@ -188,8 +188,9 @@ class BulletinDbtCliResource(DbtCliResource):
     things it does before every dbt command that we don't need.
 
     - ``dbt --version`` (5-6 s: dbt also asks PyPI for the latest release) to learn the
-      version of dbt it runs. The dbt it runs is this venv's, so the installed dbt-core
-      package says the same without a process.
+      version of dbt it runs. The dbt it runs is this venv's (the one beside this interpreter,
+      or the one ``BULLETIN_DBT_EXECUTABLE`` names: the tests' dbt fork server runs this venv's
+      dbt), so the installed dbt-core package says the same without a process.
     - a dbt adapter opened in this process (~5 s: imports dbt, loads every macro), which
       dagster-dbt only uses for ``fetch_row_counts``/``fetch_column_metadata``. With DuckDB
       these cannot read while dbt writes; the dbt asset reads the warehouse itself after
@@ -203,7 +204,8 @@ class BulletinDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> Version:
-        if Path(os.path.abspath(self.dbt_executable)).parent == Path(os.path.abspath(sys.executable)).parent:
+        beside = Path(os.path.abspath(self.dbt_executable)).parent == Path(os.path.abspath(sys.executable)).parent
+        if beside or self.dbt_executable == os.environ.get(DBT_EXECUTABLE_SETTING):
             return Version(importlib.metadata.version("dbt-core"))
         return super()._cli_version
 
