@@ -174,5 +174,6 @@ def test_sigint_to_the_client_interrupts_dbt(tiny):
 
 
 def test_the_server_has_one_thread_and_imports_nothing_of_the_project():
-    _, status = dbt_fork_server()
+    server, status = dbt_fork_server()
     assert status == {"threads": 1, "orchestration_modules": []}
+    assert "\nThreads:\t1\n" in Path(f"/proc/{server}/status").read_text()  # none of DuckDB's either
