@@ -1,7 +1,7 @@
 """For the tests only: a process that imports dbt once and forks a child per dbt command.
 
 Each `dbt` process spends about 2.5 CPU-s importing dbt (building its classes) before it does
-anything, and the tests cause a hundred dbt commands. This server imports dbt (never the
+anything, and the tests cause dozens of dbt commands. This server imports dbt (never the
 project's own modules) and listens on a Unix socket; the client script it writes beside the
 socket is called exactly like `dbt <args>` (the tests set ``BULLETIN_DBT_EXECUTABLE`` to it, see
 orchestration/project.py) and has a child of the server run the command:
