@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -25,7 +24,7 @@ import pytest
 from orchestration.ingest.loader import load_source
 from orchestration.ingest.sources import SPECS
 
-from .pipeline import SHIPPED_RAW
+from .pipeline import SHIPPED_RAW, dbt_client
 from .test_dbt_contracts_and_freshness import _copy_project, _manifest, _marts
 
 BROKEN = {
@@ -81,7 +80,7 @@ def test_a_mart_that_breaks_a_constraint_is_not_built(tmp_path):
     }
     done = subprocess.run(
         [
-            str(Path(sys.executable).parent / "dbt"), "build",
+            dbt_client(), "build",
             "--select", *(f"+{model}" for model in BROKEN),
             "--exclude", "resource_type:test", "resource_type:unit_test",
         ],

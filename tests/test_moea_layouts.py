@@ -11,7 +11,6 @@ import io
 import os
 import re
 import subprocess
-import sys
 import time
 import unicodedata
 import zipfile
@@ -37,7 +36,7 @@ from .moea_layouts import (
     write_crosstab_html,
     write_flat,
 )
-from .pipeline import PROJECT_ROOT, compare_cells, copy_shipped_raw, printed_cells
+from .pipeline import PROJECT_ROOT, compare_cells, copy_shipped_raw, dbt_client, printed_cells
 
 DOWNLOAD = "2024-09-30"
 SERVER_VALUE = ("伺服器", "生產值(千元)")
@@ -422,7 +421,7 @@ def _dbt_build_suppressed_check(work: Path, raw: Path) -> tuple[subprocess.Compl
     name = "assert_no_suppressed_value_in_a_printed_series"
     proc = subprocess.run(
         [
-            str(Path(sys.executable).parent / "dbt"),
+            dbt_client(),
             "build",
             "--select",
             f"+{name}",
