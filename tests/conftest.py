@@ -54,6 +54,7 @@ LONGEST_FIRST = (
     "test_customs_fast_pass",
     "test_failed_runs_change_nothing",
     "test_dbt_unit",
+    "test_dbt_forkserver",
     "test_dbt_contracts_and_freshness",
     "test_mart_constraints",
     "test_fetch",
