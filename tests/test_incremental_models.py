@@ -113,14 +113,16 @@ class Warehouses:
             "DO_NOT_TRACK": "1",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         }
-        return subprocess.run(
-            [
-                dbt_client(), *args, "--target-path", str(self.target),
-                "--log-path", str(self.work / "dbt" / "logs"),
-            ],
-            cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900,
-        )
-        self.link.unlink()
+        try:
+            return subprocess.run(
+                [
+                    dbt_client(), *args, "--target-path", str(self.target),
+                    "--log-path", str(self.work / "dbt" / "logs"),
+                ],
+                cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900,
+            )  # fmt: skip
+        finally:
+            self.link.unlink()
 
     def incremental(self, raw: Path, warehouse: Path) -> None:
         """The dbt asset's build (its tests too; the unit tests are test_dbt_unit's)."""
