@@ -22,19 +22,10 @@ import sqlite3
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-# The files a connection was set up for (tests read it).
-SET_UP: set[str] = set()
-
 
 def _without_fsync(dbapi_connection: object, _connection_record: object) -> None:
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA synchronous=OFF")
-        SET_UP.update(row[2] for row in cursor.execute("PRAGMA database_list") if row[2])
-    finally:
-        cursor.close()
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 def install() -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import sqlite3
 
 import dagster as dg
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 from orchestration import instance_storage
 
@@ -15,20 +16,32 @@ from orchestration import instance_storage
 def test_a_runs_storage_is_opened_without_fsync(tmp_path):
     instance_storage.install()
     instance_storage.install()  # once is enough; twice changes nothing
-    before = set(instance_storage.SET_UP)
+    opened: dict[str, set[int]] = {}
+
+    def record(dbapi_connection, _connection_record) -> None:
+        """After the hook (listeners run in the order they were added): each file and its setting."""
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            setting = dbapi_connection.execute("PRAGMA synchronous").fetchone()[0]
+            for _, _, path in dbapi_connection.execute("PRAGMA database_list").fetchall():
+                if path.startswith(str(tmp_path)):
+                    opened.setdefault(path, set()).add(setting)
 
     @dg.asset
     def one() -> int:
         return 1
 
-    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
-        result = dg.materialize([one], instance=instance)
-        assert result.success
-        assert instance.get_runs()
-    opened = {p for p in instance_storage.SET_UP - before if p.startswith(str(tmp_path))}
-    # the runs, the run's own event log and the index of every run's events
+    event.listen(Engine, "connect", record)
+    try:
+        with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
+            result = dg.materialize([one], instance=instance)
+            assert result.success
+            assert instance.get_runs()
+    finally:
+        event.remove(Engine, "connect", record)
+    # the runs, the run's own event log and the index of every run's events: all set OFF (0)
     assert any(p.endswith("runs.db") for p in opened), opened
     assert any(p.endswith(f"{result.run_id}.db") for p in opened), opened
+    assert set().union(*opened.values()) == {0}, opened
 
 
 def test_the_setting_is_what_sqlite_reports(tmp_path):
