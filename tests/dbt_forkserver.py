@@ -159,6 +159,8 @@ def _die_with_client(conn: socket.socket, done: threading.Event) -> None:
 def run_dbt(conn: socket.socket) -> int:
     """In a forked child: `dbt <argv>` in the client's folder, environment and files; its exit
     code (sent to the client too). The child then exits as dbt's own process would."""
+    from tests.forkserver import flush_output  # here: the client, which imports this module, has no `tests`
+
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     done = threading.Event()
@@ -192,11 +194,7 @@ def run_dbt(conn: socket.socket) -> int:
 
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001, S110
-                pass
+        flush_output()
         done.set()
         try:
             conn.sendall(f"{code}\n".encode())

@@ -82,12 +82,17 @@ def child(request: dict) -> None:
         traceback.print_exc()
         code = 1
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001, S110
-                pass
+        flush_output()
         os._exit(code)
+
+
+def flush_output() -> None:
+    """What the child printed, written out (``os._exit`` would leave it in the buffers)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001, S110 - a stream already closed has nothing to write
+            pass
 
 
 def serve() -> None:

@@ -73,6 +73,16 @@ def refuse_in_fast_tests(what: str) -> None:
         pytest.fail(f"{what} in the fast suite: mark the test @pytest.mark.slow")
 
 
+def _stop(server: subprocess.Popen) -> None:
+    """End a fork server: it ends when its input does; killed if it has not within 30 s."""
+    server.stdin.close()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 class _ForkServer:
     """This worker's tests/forkserver.py: runs `python -m orchestration.cli …` as forked children
     of a process that imported the pipeline's libraries once (a third of each run's time)."""
@@ -117,12 +127,7 @@ class _ForkServer:
     def close(self) -> None:
         """At the session's end: the server ends when its input does; wait for it (no orphan)."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            _stop(self.proc)
 
 
 _FORK_SERVER = _ForkServer()
@@ -162,12 +167,7 @@ class _DbtForkServer:
     def close(self) -> None:
         """At the session's end: the server ends when its input does (and kills any child left)."""
         if self.proc is not None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            _stop(self.proc)
             self.proc.stdout.close()
             self.proc = None
         if self.folder is not None:
@@ -188,6 +188,30 @@ def dbt_fork_server() -> tuple[int, dict]:
     """This worker's dbt fork server (started if need be): its pid, and what it said when ready."""
     _DBT_FORK_SERVER.client()
     return _DBT_FORK_SERVER.proc.pid, _DBT_FORK_SERVER.status
+
+
+def loaded_warehouse(warehouse: Path, raw: Path = SHIPPED_RAW) -> Path:
+    """``warehouse`` with every source of ``raw`` loaded, as ingestion leaves it (the raw schema)."""
+    from orchestration.ingest.loader import load_source
+    from orchestration.ingest.sources import SPECS
+
+    with duckdb.connect(str(warehouse)) as con:
+        for source in SPECS:
+            load_source(con, source, raw)
+    return warehouse
+
+
+def run_dbt(args: list[str], project: Path, warehouse: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`dbt <args>` (through this worker's dbt fork server) in the dbt project ``project``, its
+    profile on ``warehouse``; what it printed is in the result."""
+    env = {
+        **os.environ,
+        "BULLETIN_WAREHOUSE": str(warehouse),
+        "DBT_PROFILES_DIR": str(project),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    return subprocess.run([dbt_client(), *args], cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def run_cli(argv: list[str], cwd: Path, env: dict[str, str], logs: Path, timeout: float = 900) -> tuple[int, str, str]:

@@ -25,11 +25,10 @@ from orchestration.assets import catalog
 from orchestration.assets.dbt import bulletin_dbt_assets
 from orchestration.assets.ingest import FRESHNESS_CHECK, ingest_assets, run_as_of
 from orchestration.definitions import defs
-from orchestration.ingest.loader import load_source
 from orchestration.ingest.sources import SPECS
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
-from .pipeline import SHIPPED_RAW, dbt_client
+from .pipeline import dbt_client, loaded_warehouse, run_dbt
 
 MARTS_FOLDER = ("models", "marts")
 
@@ -95,24 +94,14 @@ def test_a_mart_whose_sql_changes_a_type_or_adds_a_column_fails_the_build(tmp_pa
     project = _copy_project(tmp_path / "dbt_project")
     _wrap_model(project, "dim_bulletin_product", "* replace (cast(null as integer) as hs_code)")
     _wrap_model(project, "fct_bulletin_source_lineage", "*, 1 as column_not_in_the_contract")
-    warehouse = tmp_path / "bulletin.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        for source in SPECS:
-            load_source(con, source, SHIPPED_RAW)
-    env = {
-        **os.environ,
-        "BULLETIN_WAREHOUSE": str(warehouse),
-        "DBT_PROFILES_DIR": str(project),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    done = subprocess.run(
+    warehouse = loaded_warehouse(tmp_path / "bulletin.duckdb")
+    done = run_dbt(
         [
-            dbt_client(), "build", "--empty",
+            "build", "--empty",
             "--select", "+dim_bulletin_product", "+fct_bulletin_source_lineage",
             "--exclude", "resource_type:test", "resource_type:unit_test",
         ],
-        cwd=project, env=env, capture_output=True, text=True, timeout=600,
+        project, warehouse,
     )  # fmt: skip
     out = done.stdout
     assert done.returncode != 0, out[-3000:]

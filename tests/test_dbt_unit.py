@@ -5,39 +5,23 @@ every unit test runs on its own fixtures. No full pipeline run."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 
-import duckdb
-
-from orchestration.ingest.loader import load_source
-from orchestration.ingest.sources import SPECS
 from orchestration.settings import DBT_PROJECT_DIR
 
-from .pipeline import SHIPPED_RAW, dbt_client
+from .pipeline import loaded_warehouse, run_dbt
 
 
 def test_every_dbt_unit_test_passes(tmp_path):
-    warehouse = tmp_path / "bulletin.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        for source in SPECS:
-            load_source(con, source, SHIPPED_RAW)
-    env = {
-        **os.environ,
-        "BULLETIN_WAREHOUSE": str(warehouse),
-        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    done = subprocess.run(
+    warehouse = loaded_warehouse(tmp_path / "bulletin.duckdb")
+    done = run_dbt(
         [
-            dbt_client(), "build", "--empty", "--target-path", str(tmp_path / "target"),
+            "build", "--empty", "--target-path", str(tmp_path / "target"),
             "--log-path", str(tmp_path / "logs"),
             "--select", "resource_type:unit_test resource_type:model resource_type:seed",
         ],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600,
-    )
+        DBT_PROJECT_DIR, warehouse,
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout[-4000:]
     unit_tests = re.findall(r"START unit_test (\S+::\S+)", done.stdout)
     assert len(unit_tests) >= 13, done.stdout[-3000:]

@@ -14,17 +14,12 @@ downloads; each fails with DuckDB's constraint error.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.ingest.loader import load_source
-from orchestration.ingest.sources import SPECS
-
-from .pipeline import SHIPPED_RAW, dbt_client
+from .pipeline import loaded_warehouse, run_dbt
 from .test_dbt_contracts_and_freshness import _copy_project, _manifest, _marts
 
 BROKEN = {
@@ -67,25 +62,13 @@ def test_a_mart_that_breaks_a_constraint_is_not_built(tmp_path):
     project = _copy_project(tmp_path / "dbt_project")
     for model, (select, _) in BROKEN.items():
         _wrap(project, model, select)
-    warehouse = tmp_path / "bulletin.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        for source in SPECS:
-            load_source(con, source, SHIPPED_RAW)
-    env = {
-        **os.environ,
-        "BULLETIN_WAREHOUSE": str(warehouse),
-        "DBT_PROFILES_DIR": str(project),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    done = subprocess.run(
-        [
-            dbt_client(), "build",
-            "--select", *(f"+{model}" for model in BROKEN),
-            "--exclude", "resource_type:test", "resource_type:unit_test",
-        ],
-        cwd=project, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    warehouse = loaded_warehouse(tmp_path / "bulletin.duckdb")
+    selected = [f"+{model}" for model in BROKEN]
+    done = run_dbt(
+        ["build", "--select", *selected, "--exclude", "resource_type:test", "resource_type:unit_test"],
+        project,
+        warehouse,
+    )
     out = done.stdout
     assert done.returncode != 0, out[-3000:]
     for model, (_, error) in BROKEN.items():
