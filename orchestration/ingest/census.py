@@ -25,12 +25,12 @@ import re
 from dataclasses import dataclass
 
 import duckdb
-import pandas as pd
 
 from .checks import refuse_unless_text
 from .files import DownloadFile
 from .json_answer import AnswerError, decode, kind_of
 from .number_check import NUMBER, TRADE_VALUES, is_negative, negative_message, not_a_number_message
+from .rows import columns_sql, load_rows
 from .spec import SourceSpec
 
 SPEC = SourceSpec(
@@ -75,7 +75,7 @@ HS = re.compile(r"^[0-9]{2,10}$")
 
 
 def create_table_sql(table: str) -> str:
-    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{c} {t}' for c, t in COLUMNS)})"
+    return f"CREATE TABLE IF NOT EXISTS {table} ({columns_sql(COLUMNS)})"
 
 
 @dataclass(frozen=True)
@@ -191,31 +191,14 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir, into: str
             f'month "{late.period_label}" ends after the download date {file.download_date}: the file is '
             "in the wrong download folder, or the folder is misnamed",
         )
-    frame = pd.DataFrame(
-        {
-            "hs_code": [r.hs_code for r in found],
-            "cty_code": [r.cty_code for r in found],
-            "cty_name": [r.cty_name for r in found],
-            "period_label": [r.period_label for r in found],
-            "period_month": [r.month for r in found],
-            "value_usd": [r.value for r in found],
-            "source_row": [r.row for r in found],
-        }
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} ({', '.join(f'{c} {t}' for c, t in COLUMNS)})")
-    con.register(f"{into}_frame", frame)
-    try:
-        con.execute(
-            f"""
-            INSERT INTO {into} BY NAME
-            SELECT hs_code, cty_code, cty_name, period_label, CAST(period_month AS DATE) AS period_month,
-                   CAST(value_usd AS DOUBLE) AS value_usd, ? AS source_file, CAST(? AS DATE) AS download_date,
-                   CAST(source_row AS BIGINT) AS source_row
-            FROM {into}_frame
-            -- a row without a value is no trade that month, as a cell left empty
-            WHERE value_usd IS NOT NULL
-            """,
-            [file.rel_path, file.download_date],
-        )
-    finally:
-        con.unregister(f"{into}_frame")
+    values = {
+        "hs_code": [r.hs_code for r in found],
+        "cty_code": [r.cty_code for r in found],
+        "cty_name": [r.cty_name for r in found],
+        "period_label": [r.period_label for r in found],
+        "period_month": [r.month for r in found],
+        "value_usd": [r.value for r in found],
+        "source_row": [r.row for r in found],
+    }
+    # a row without a value is no trade that month, as a cell left empty
+    load_rows(con, into, file, COLUMNS, values, keep="value_usd IS NOT NULL")

@@ -26,11 +26,11 @@ import re
 from dataclasses import dataclass
 
 import duckdb
-import pandas as pd
 
 from .checks import refuse_unless_text
 from .files import DownloadFile
 from .json_answer import AnswerError, decode, kind_of
+from .rows import columns_sql, load_rows
 from .spec import SourceSpec
 
 SPEC = SourceSpec(
@@ -75,7 +75,7 @@ HS = re.compile(r"^[0-9]{2,10}$")
 
 
 def create_table_sql(table: str) -> str:
-    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{c} {t}' for c, t in COLUMNS)})"
+    return f"CREATE TABLE IF NOT EXISTS {table} ({columns_sql(COLUMNS)})"
 
 
 @dataclass(frozen=True)
@@ -209,33 +209,16 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir, into: str
             f"year {late.year} ends after the download date {file.download_date}: the file is in the "
             "wrong download folder, or the folder is misnamed",
         )
-    frame = pd.DataFrame(
-        {
-            "hs_code": [r.hs_code for r in found],
-            "flow": [r.flow for r in found],
-            "reporter_code": [r.reporter_code for r in found],
-            "reporter_iso": [r.reporter_iso for r in found],
-            "reporter_desc": [r.reporter_desc for r in found],
-            "period_year": [r.year for r in found],
-            "value_usd": [r.value for r in found],
-            "source_row": [r.row for r in found],
-        }
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} ({', '.join(f'{c} {t}' for c, t in COLUMNS)})")
-    con.register(f"{into}_frame", frame)
-    try:
-        con.execute(
-            f"""
-            INSERT INTO {into} BY NAME
-            SELECT hs_code, flow, reporter_code, reporter_iso, reporter_desc,
-                   CAST(period_year AS INTEGER) AS period_year, CAST(period_year AS VARCHAR) AS period_label,
-                   CAST(value_usd AS DOUBLE) AS value_usd, ? AS source_file, CAST(? AS DATE) AS download_date,
-                   CAST(source_row AS BIGINT) AS source_row
-            FROM {into}_frame
-            -- a record without a value gives none (the reporter reported no value)
-            WHERE value_usd IS NOT NULL
-            """,
-            [file.rel_path, file.download_date],
-        )
-    finally:
-        con.unregister(f"{into}_frame")
+    values = {
+        "hs_code": [r.hs_code for r in found],
+        "flow": [r.flow for r in found],
+        "reporter_code": [r.reporter_code for r in found],
+        "reporter_iso": [r.reporter_iso for r in found],
+        "reporter_desc": [r.reporter_desc for r in found],
+        "period_year": [r.year for r in found],
+        "period_label": [str(r.year) for r in found],
+        "value_usd": [r.value for r in found],
+        "source_row": [r.row for r in found],
+    }
+    # a record without a value gives none (the reporter reported no value)
+    load_rows(con, into, file, COLUMNS, values, keep="value_usd IS NOT NULL")

@@ -72,7 +72,6 @@ from typing import NoReturn
 
 import duckdb
 import openpyxl
-import pandas as pd
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -80,6 +79,7 @@ from . import sniff as sniffing
 from .checks import check_header
 from .files import DownloadFile
 from .number_check import is_negative, negative_message, not_a_number_message, number
+from .rows import LINEAGE, load_rows
 from .spec import SourceSpec
 
 SPEC = SourceSpec(
@@ -105,18 +105,18 @@ MEASURES = ("生產量", "生產值(千元)", "銷售量", "銷售值(千元)")
 QUANTITY_MEASURES = ("生產量", "銷售量")
 HEADER = ("統計期", "產品名稱", "單位", *MEASURES)
 COLUMNS = (
-    "period_label",
-    "period_month",
-    "product_code",
-    "product_name",
-    "unit",
-    "measure",
-    "value",
-    "value_status",
-    "source_file",
-    "download_date",
-    "source_row",
-    "source_cell",
+    ("period_label", "VARCHAR"),
+    ("period_month", "DATE"),
+    ("product_code", "VARCHAR"),
+    ("product_name", "VARCHAR"),
+    ("unit", "VARCHAR"),
+    ("measure", "VARCHAR"),
+    ("value", "DOUBLE"),
+    ("value_status", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("download_date", "DATE"),
+    ("source_row", "BIGINT"),
+    ("source_cell", "VARCHAR"),
 )
 NO_VALUE = "no value"
 SUPPRESSED = "suppressed"
@@ -727,35 +727,6 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, int
             "the table's data rows hold no value (every cell is empty): the export came out empty; "
             "download it again",
         )
-    frame = pd.DataFrame(
-        {
-            "period_label": pd.Series(rows.period_label, dtype="object"),
-            "period_month": pd.Series(rows.period_month, dtype="object"),
-            "product_code": pd.Series(rows.product_code, dtype="object"),
-            "product_name": pd.Series(rows.product_name, dtype="object"),
-            "unit": pd.Series(rows.unit, dtype="object"),
-            "measure": pd.Series(rows.measure, dtype="object"),
-            "value": pd.Series(rows.value, dtype="float64"),
-            "value_status": pd.Series(rows.value_status, dtype="object"),
-            "source_row": pd.Series(rows.source_row, dtype="int64"),
-            "source_cell": pd.Series(rows.source_cell, dtype="object"),
-        }
-    )
-    con.register(f"{into}_frame", frame)
-    try:
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {into} AS
-            SELECT period_label::VARCHAR AS period_label, period_month::DATE AS period_month,
-                   product_code::VARCHAR AS product_code, product_name::VARCHAR AS product_name,
-                   unit::VARCHAR AS unit, measure::VARCHAR AS measure, value::DOUBLE AS value,
-                   value_status::VARCHAR AS value_status, ?::VARCHAR AS source_file,
-                   ?::DATE AS download_date, source_row::BIGINT AS source_row,
-                   source_cell::VARCHAR AS source_cell
-            FROM {into}_frame
-            """,
-            [file.rel_path, file.download_date],
-        )
-    finally:
-        con.unregister(f"{into}_frame")
+    values = {name: getattr(rows, name) for name, _ in COLUMNS if name not in LINEAGE}
+    load_rows(con, into, file, COLUMNS, values)
 
