@@ -18,20 +18,13 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..durable import fsync_dir
 from ..ingest.discovery import DATE_FOLDER
 from .http import FetchError
 
 PARTIAL = ".fetching"
 # A partial folder older than this was left by a fetch that died: removed by the next fetch.
 STALE_SECONDS = 6 * 3600
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _clean_stale(partial_root: Path) -> None:
@@ -74,7 +67,7 @@ def write_download(raw_dir: Path, source: str, day: dt.date, files: Mapping[str,
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-        _fsync(partial)
+        fsync_dir(partial)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             # rename(2) of a directory onto a path that exists fails (not empty) or replaces an
@@ -82,7 +75,7 @@ def write_download(raw_dir: Path, source: str, day: dt.date, files: Mapping[str,
             os.rename(partial, target)
         except OSError as exc:
             raise FetchError(f"{rel} could not be put in place ({exc.strerror}): nothing written") from None
-        _fsync(target.parent)
+        fsync_dir(target.parent)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise

@@ -51,6 +51,8 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..durable import fsync_dir
+
 STORE_SUFFIX = ".d"
 STAGING_PREFIX = ".staging-"
 PREVIOUS = "previous"
@@ -62,14 +64,6 @@ KEEP = 3
 def store_dir(target: Path) -> Path:
     """The folder of versions beside the published link: ``published.d``."""
     return target.with_name(target.name + STORE_SUFFIX)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _stamp(moment: datetime) -> str:
@@ -141,7 +135,7 @@ def link_product(target: Path, hs_code: str, now: datetime | None = None) -> Pat
     temporary.unlink(missing_ok=True)
     os.symlink(relative, temporary)
     os.replace(temporary, link)
-    _fsync_dir(current)
+    fsync_dir(current)
     return current
 
 
@@ -174,14 +168,14 @@ def seal(staging: Path, target: Path, digest: str, now: datetime | None = None) 
     if current is not None:
         os.symlink(os.path.join("..", current.name), staging / PREVIOUS)
     _link_products(staging, target)
-    _fsync_dir(staging)
+    fsync_dir(staging)
     base = f"{_stamp(now or datetime.now(UTC))}-{digest[:12]}"
     version, n = store / base, 1
     while version.exists():
         n += 1
         version = store / f"{base}-{n}"
     os.rename(staging, version)
-    _fsync_dir(store)
+    fsync_dir(store)
     return version
 
 
@@ -192,7 +186,7 @@ def activate(target: Path, version: Path) -> None:
     link.unlink(missing_ok=True)
     os.symlink(os.path.relpath(version, target.parent), link)
     os.replace(link, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def _adopt_legacy(target: Path) -> None:
