@@ -27,7 +27,7 @@ DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependen
 
 
 # A dbt to run instead of the venv's (a path): the tests set it to their dbt fork server's client
-# (tests/dbt_forkserver.py), which runs this venv's dbt without importing it again every command.
+# (tests/cli_forkserver.py), which runs this venv's dbt without importing it again every command.
 DBT_EXECUTABLE_SETTING = "BULLETIN_DBT_EXECUTABLE"
 
 

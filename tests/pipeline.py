@@ -134,35 +134,38 @@ _FORK_SERVER = _ForkServer()
 atexit.register(_FORK_SERVER.close)
 
 
-class _DbtForkServer:
-    """This worker's tests/dbt_forkserver.py: every dbt command the tests cause runs as a forked
-    child of a process that imported dbt once (2.5 CPU-s of each `dbt` process), through the
-    client script it writes (``BULLETIN_DBT_EXECUTABLE``), in a temporary folder of its own."""
+class _CommandForkServer:
+    """This worker's tests/cli_forkserver.py for one tool (dbt or dagster): every command of it the
+    tests cause runs as a forked child of a process that imported the tool once (2.5 CPU-s of each
+    `dbt` process, 4 of each `dagster` one), through the client script it writes (for dbt,
+    ``BULLETIN_DBT_EXECUTABLE``), in a temporary folder of its own. Started when first asked for."""
 
-    def __init__(self) -> None:
+    def __init__(self, tool: str) -> None:
+        self.tool = tool
         self.proc: subprocess.Popen | None = None
         self.folder: Path | None = None
-        self.status: dict = {}  # what the server says once it is ready (tests/dbt_forkserver.py)
+        self.status: dict = {}  # what the server says once it is ready (tests/cli_forkserver.py)
 
     def client(self) -> str:
         if self.proc is None or self.proc.poll() is not None:
             self.close()
-            self.folder = Path(tempfile.mkdtemp(prefix="bulletin-dbt-"))
+            self.folder = Path(tempfile.mkdtemp(prefix=f"bulletin-{self.tool}-"))
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.dbt_forkserver", str(self.folder / "socket"), str(self.folder / "dbt")],
+                [sys.executable, "-m", "tests.cli_forkserver", self.tool, str(self.folder / "socket"),
+                 str(self.folder / self.tool)],
                 cwd=PROJECT_ROOT,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
                 start_new_session=True,  # a test that kills a run's process group leaves it be
-            )
+            )  # fmt: skip
             ready, _, _ = select.select([self.proc.stdout], [], [], 120)
             line = self.proc.stdout.readline() if ready else ""
             if not line:
                 self.close()
-                raise RuntimeError("the dbt fork server (tests/dbt_forkserver.py) did not start")
+                raise RuntimeError(f"the {self.tool} fork server (tests/cli_forkserver.py) did not start")
             self.status = json.loads(line)
-        return str(self.folder / "dbt")
+        return str(self.folder / self.tool)
 
     def close(self) -> None:
         """At the session's end: the server ends when its input does (and kills any child left)."""
@@ -175,19 +178,28 @@ class _DbtForkServer:
             self.folder = None
 
 
-_DBT_FORK_SERVER = _DbtForkServer()
-atexit.register(_DBT_FORK_SERVER.close)
+_CLI_FORK_SERVERS = {tool: _CommandForkServer(tool) for tool in ("dbt", "dagster")}
+for _server in _CLI_FORK_SERVERS.values():
+    atexit.register(_server.close)
 
 
 def dbt_client() -> str:
     """The `dbt` every test runs (called as dbt is): this worker's dbt fork server's client."""
-    return _DBT_FORK_SERVER.client()
+    return _CLI_FORK_SERVERS["dbt"].client()
 
 
-def dbt_fork_server() -> tuple[int, dict]:
-    """This worker's dbt fork server (started if need be): its pid, and what it said when ready."""
-    _DBT_FORK_SERVER.client()
-    return _DBT_FORK_SERVER.proc.pid, _DBT_FORK_SERVER.status
+def dagster_client() -> str:
+    """The `dagster` the tests run (called as the venv's `dagster` is): this worker's dagster
+    fork server's client."""
+    return _CLI_FORK_SERVERS["dagster"].client()
+
+
+def cli_fork_server(tool: str) -> tuple[int, dict]:
+    """This worker's fork server of ``tool`` (started if need be): its pid, and what it said when
+    ready."""
+    server = _CLI_FORK_SERVERS[tool]
+    server.client()
+    return server.proc.pid, server.status
 
 
 def loaded_warehouse(warehouse: Path, raw: Path = SHIPPED_RAW) -> Path:

@@ -1,4 +1,4 @@
-"""The tests' dbt fork server (tests/dbt_forkserver.py): its client behaves as `dbt` does (exit
+"""The tests' dbt fork server (tests/cli_forkserver.py): its client behaves as `dbt` does (exit
 code, output, signals), several commands run at once, a killed client takes its dbt command
 with it, and the server imports nothing of the project. On a tiny dbt project of the test's
 own (a parse of a second): no pipeline run, but slow all the same (some twenty seconds of dbt
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .pipeline import dbt_client, dbt_fork_server
+from .pipeline import cli_fork_server, dbt_client
 
 pytestmark = pytest.mark.slow
 
@@ -158,7 +158,7 @@ def _wait_for_the_slow_query(project: Path, child: int, timeout: float = 120) ->
 def _slow_build(project: Path) -> Iterator[tuple[subprocess.Popen, int]]:
     """The client of a dbt command that runs for ever, and its dbt child, busy on the query; the
     client killed at the end whatever happened (and so the child: no query left running)."""
-    server, _ = dbt_fork_server()
+    server, _ = cli_fork_server("dbt")
     client = _start_slow_build(project)
     try:
         child = _dbt_child(server, project)
@@ -196,6 +196,6 @@ def test_sigint_to_the_client_interrupts_dbt(tiny):
 
 
 def test_the_server_has_one_thread_and_imports_nothing_of_the_project():
-    server, status = dbt_fork_server()
+    server, status = cli_fork_server("dbt")
     assert status == {"threads": 1, "orchestration_modules": []}
     assert "\nThreads:\t1\n" in Path(f"/proc/{server}/status").read_text()  # none of DuckDB's either

@@ -52,9 +52,16 @@ from orchestration.warehouse import (
     writes_warehouse,
 )
 
-from .pipeline import PROJECT_ROOT, SHIPPED_RAW, copy_shipped_raw, pipeline_env, run_pipeline
+from .pipeline import (
+    PROJECT_ROOT,
+    SHIPPED_RAW,
+    cli_fork_server,
+    copy_shipped_raw,
+    dagster_client,
+    pipeline_env,
+    run_pipeline,
+)
 
-DAGSTER = str(Path(sys.executable).parent / "dagster")
 GROUPS = {"fetch", "ingest", "staging", "intermediate", "marts", "publish"}
 
 
@@ -75,7 +82,7 @@ def test_definitions_load_with_the_job_schedule_and_sensor():
 def test_dagster_definitions_validate_passes(tmp_path):
     env = pipeline_env(SHIPPED_RAW, tmp_path / "w.duckdb", tmp_path / "published", tmp_path)
     proc = subprocess.run(
-        [DAGSTER, "definitions", "validate", "-m", "orchestration.definitions"],
+        [dagster_client(), "definitions", "validate", "-m", "orchestration.definitions"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -83,6 +90,14 @@ def test_dagster_definitions_validate_passes(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_the_dagster_fork_server_has_one_thread_and_imports_nothing_of_the_project():
+    """The tests' `dagster` commands are forked from a server (tests/cli_forkserver.py): it must
+    be safe to fork (one thread) and leave the project's code to load fresh in each command."""
+    server, status = cli_fork_server("dagster")
+    assert status == {"threads": 1, "orchestration_modules": []}
+    assert "\nThreads:\t1\n" in Path(f"/proc/{server}/status").read_text()
 
 
 def test_the_graph_reads_like_the_pipeline():
@@ -576,13 +591,15 @@ def test_a_failed_run_leaves_the_warehouse_folder_exactly_as_it_found_it(live, s
 
 
 def _materialize(workdir: Path, select: str, warehouse: Path, **env: str) -> subprocess.Popen:
-    """`dagster asset materialize` of ``select``: a run outside any queue, like `make run`."""
+    """`dagster asset materialize` of ``select``: a run outside any queue, like `make run`. The
+    `dagster` is this worker's dagster fork server's client (tests/cli_forkserver.py), a process
+    that passes its signals on and exits with the command's code, as the venv's `dagster` does."""
     home = workdir / f"home-{time.monotonic_ns()}"
     home.mkdir(parents=True)
     full_env = {**pipeline_env(SHIPPED_RAW, warehouse, workdir / "published", home), **env}
     log = (home / "out.log").open("w")
     return subprocess.Popen(
-        [DAGSTER, "asset", "materialize", "-m", "orchestration.definitions", "--select", select],
+        [dagster_client(), "asset", "materialize", "-m", "orchestration.definitions", "--select", select],
         cwd=PROJECT_ROOT,
         env=full_env,
         stdout=log,
