@@ -27,6 +27,7 @@ PRELOAD = (
     "dagster_dbt.core.resource",
     "dbt.adapters.duckdb",
     "duckdb",
+    "blake3",
     "pandas",
     "matplotlib",
     "matplotlib.figure",

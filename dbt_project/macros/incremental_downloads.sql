@@ -3,7 +3,7 @@
     removed since the model was last built, and swaps the partitions they touch.
 
     - A download is (source, download_date). int_observations__downloads fingerprints each one as
-      loaded: its files as the loader read them (path, SHA-256, rows, ingestion code version: its
+      loaded: its files as the loader read them (path, BLAKE3 hash, rows, ingestion code version: its
       record raw._ingested_files); without that record, a hash of its rows in the raw table.
     - Each incremental model records, when it is built, the fingerprints it was built from
       (record_downloads(), a post-hook, into intermediate.incremental_downloads: a row per model
@@ -33,7 +33,7 @@
         count(*) as files,
         sum(rows) as raw_rows,
         md5(string_agg(
-            source_file || ' ' || sha256 || ' ' || rows || ' ' || code_version, '; ' order by source_file
+            source_file || ' ' || blake3 || ' ' || rows || ' ' || code_version, '; ' order by source_file
         )) as fingerprint
     from {{ ingested if ingested is not none else 'raw._ingested_files' }}
     group by source, download_date

@@ -35,5 +35,6 @@ class DownloadFile:
         place = f"{self.rel_path} {where}" if where else self.rel_path
         return IngestError(f"{place}: {what}")
 
-    def sha256(self) -> str:
-        return scan_file(self.path).sha256
+    def content_hash(self) -> str:
+        """The file's BLAKE3, as the loader records it (scanning.py)."""
+        return scan_file(self.path).blake3

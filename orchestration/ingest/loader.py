@@ -160,7 +160,7 @@ TRACKING_COLUMNS = """
     source VARCHAR NOT NULL,
     source_file VARCHAR NOT NULL,
     download_date DATE NOT NULL,
-    sha256 VARCHAR NOT NULL,
+    blake3 VARCHAR NOT NULL,
     size_bytes BIGINT NOT NULL,
     mtime_ns BIGINT NOT NULL,
     rows BIGINT NOT NULL,
@@ -169,9 +169,25 @@ TRACKING_COLUMNS = """
 """
 
 
+def _create_tracking_table(con: duckdb.DuckDBPyConnection) -> None:
+    """``raw._ingested_files`` as :data:`TRACKING_COLUMNS` has it. A record of another layout (one
+    written before the hash became BLAKE3: a ``sha256`` column) is dropped: every source is then
+    read again, as after any change to the ingestion code."""
+    schema, name = TRACKING_TABLE.split(".")
+    columns = [c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+        [schema, name],
+    ).fetchall()]  # fmt: skip
+    expected = [line.split()[0] for line in TRACKING_COLUMNS.strip().splitlines()]
+    if columns and columns != expected:
+        con.execute(f"DROP TABLE {TRACKING_TABLE}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ({TRACKING_COLUMNS})")
+
+
 @dataclass(frozen=True)
 class _Known:
-    sha256: str
+    blake3: str
     size: int
     mtime_ns: int
     rows: int
@@ -221,7 +237,7 @@ def _known_files(
     if not (_table_exists(con, schema, name) and _table_exists(con, *TRACKING_TABLE.split("."))):
         return None
     rows = con.execute(
-        f"""SELECT source_file, sha256, size_bytes, mtime_ns, rows, download_date, loaded_at, code_version
+        f"""SELECT source_file, blake3, size_bytes, mtime_ns, rows, download_date, loaded_at, code_version
             FROM {TRACKING_TABLE} WHERE source = ?""",
         [source],
     ).fetchall()
@@ -244,9 +260,9 @@ def _unchanged(file: DownloadFile, known: _Known | None) -> tuple[bool, str | No
     if stat.st_size != known.size:
         return False, None
     if stat.st_mtime_ns == known.mtime_ns:
-        return True, known.sha256
-    digest = file.sha256()
-    return digest == known.sha256, digest
+        return True, known.blake3
+    digest = file.content_hash()
+    return digest == known.blake3, digest
 
 
 def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> LoadResult:
@@ -281,7 +297,7 @@ def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> L
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        con.execute(f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ({TRACKING_COLUMNS})")
+        _create_tracking_table(con)
         known = _known_files(con, source, table, version)
         if known is None:
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -294,7 +310,7 @@ def load_source(con: duckdb.DuckDBPyConnection, source: str, raw_dir: Path) -> L
                 stat = file.path.stat()
                 old = known[file.rel_path]
                 keep[file.rel_path] = _Known(
-                    digest or old.sha256, stat.st_size, stat.st_mtime_ns, old.rows, old.download_date,
+                    digest or old.blake3, stat.st_size, stat.st_mtime_ns, old.rows, old.download_date,
                     old.loaded_at,
                 )
             else:
@@ -340,7 +356,7 @@ def _no_download_yet(
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        con.execute(f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ({TRACKING_COLUMNS})")
+        _create_tracking_table(con)
         con.execute(f"DELETE FROM {TRACKING_TABLE} WHERE source = ?", [spec.source])
         con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(parser.create_table_sql(table))
@@ -388,10 +404,10 @@ def _record_files(
     for file in files:
         if file.rel_path in keep:
             k = keep[file.rel_path]
-            records.append((k.sha256, k.size, k.mtime_ns, k.rows, k.loaded_at))
+            records.append((k.blake3, k.size, k.mtime_ns, k.rows, k.loaded_at))
         else:
             scan, rows = loaded[file.rel_path]
-            records.append((scan.sha256, scan.size, file.path.stat().st_mtime_ns, rows, now))
+            records.append((scan.blake3, scan.size, file.path.stat().st_mtime_ns, rows, now))
     con.execute(f"DELETE FROM {TRACKING_TABLE} WHERE source = ?", [source])
     con.executemany(
         f"INSERT INTO {TRACKING_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

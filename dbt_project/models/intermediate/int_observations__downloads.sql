@@ -1,6 +1,6 @@
 -- Every download loaded, with a fingerprint that changes whenever it does: one row per source and
 -- download date (files, rows and fingerprint). The fingerprint is made of its files as the loader
--- read them (path, SHA-256, rows and the version of the ingestion code: its record
+-- read them (path, BLAKE3 hash, rows and the version of the ingestion code: its record
 -- raw._ingested_files, written in the same transaction as the raw table). A warehouse whose raw
 -- tables were loaded otherwise (no record) gets a fingerprint from the rows of each raw table
 -- (every source in the raw schema) instead. The incremental models record the fingerprints they
