@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from .checks import refuse_unless_text
+from .checks import ends_after_download, refuse_unless_text
 from .files import DownloadFile
 from .json_answer import AnswerError, decode, kind_of
 from .number_check import NUMBER, TRADE_VALUES, is_negative, negative_message, not_a_number_message
@@ -186,11 +186,7 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir, into: str
         )
     late = next((r for r in found if r.month >= file.download_date.replace(day=1)), None)
     if late is not None:
-        raise file.error(
-            f"row {late.row}",
-            f'month "{late.period_label}" ends after the download date {file.download_date}: the file is '
-            "in the wrong download folder, or the folder is misnamed",
-        )
+        raise file.error(f"row {late.row}", ends_after_download(f'month "{late.period_label}"', file.download_date))
     values = {
         "hs_code": [r.hs_code for r in found],
         "cty_code": [r.cty_code for r in found],

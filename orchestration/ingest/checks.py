@@ -9,6 +9,7 @@ the source's, and :class:`RowCheck`: a SQL condition every parsed row must meet,
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,24 @@ from .sniff import sniff
 NOT_TEXT = (
     sniffing.HTML, sniffing.XML, sniffing.XLSX, sniffing.ZIP, sniffing.ZIP_CUT, sniffing.XLS_BINARY, sniffing.PDF
 )
+# A period later than the download that holds it: the file is not where it belongs. Every
+# source's check says it in these words, in Python (:func:`ends_after_download`) or in SQL
+# over its parsed rows (:func:`ends_after_download_sql`).
+WRONG_FOLDER = "the file is in the wrong download folder, or the folder is misnamed"
+
+
+def ends_after_download(period: str, download_date: dt.date) -> str:
+    """The fault of a period (``period``: how the row names it, ``month "113年9月"``) that ends
+    after its download's date."""
+    return f"{period} ends after the download date {download_date}: {WRONG_FOLDER}"
+
+
+def ends_after_download_sql(period: str) -> str:
+    """:func:`ends_after_download` in SQL: ``period`` an expression of text, the row's
+    ``download_date`` its download's."""
+    return f"{period} || ' ends after the download date ' || download_date || ': {WRONG_FOLDER}'"
+
+
 # No line of a source's text export comes near this: a longer one is something else (a binary
 # file, a page on one line, damage), and no reader should hold it.
 MAX_LINE_BYTES = 1 << 20

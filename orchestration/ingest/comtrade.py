@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from .checks import refuse_unless_text
+from .checks import ends_after_download, refuse_unless_text
 from .files import DownloadFile
 from .json_answer import AnswerError, decode, kind_of
 from .rows import columns_sql, load_rows
@@ -204,11 +204,7 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir, into: str
         raise file.error(None, "the answer holds no records: save an answer that has data")
     late = next((r for r in found if r.year >= file.download_date.year), None)
     if late is not None:
-        raise file.error(
-            f"record {late.row}",
-            f"year {late.year} ends after the download date {file.download_date}: the file is in the "
-            "wrong download folder, or the folder is misnamed",
-        )
+        raise file.error(f"record {late.row}", ends_after_download(f"year {late.year}", file.download_date))
     values = {
         "hs_code": [r.hs_code for r in found],
         "flow": [r.flow for r in found],

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from .checks import RowCheck, check_header, first_bad_row, refuse_unless_text
+from .checks import RowCheck, check_header, ends_after_download_sql, first_bad_row, refuse_unless_text
 from .csv_reader import (
     NOT_UTF8_ERROR,
     Rejects,
@@ -123,8 +123,7 @@ ROW_CHECKS = [
     ),
     RowCheck(
         "make_date(_roc_year::INT + 1911, _month::INT, 1) + INTERVAL 1 MONTH > download_date",
-        """'日期 "' || period_label || '" ends after the download date ' || download_date
-        || ': the file is in the wrong download folder, or the folder is misnamed'""",
+        ends_after_download_sql("""'日期 "' || period_label || '"'"""),
     ),
     RowCheck(
         "regexp_full_match(coalesce(hs_code, ''), '[1-9]([0-9]{4}|[0-9]{6}|[0-9]{9})')",

@@ -18,6 +18,7 @@ from .checks import (
     MAX_LINE_BYTES,
     RowCheck,
     check_complete_last_line,
+    ends_after_download_sql,
     first_bad_row,
     long_line_error,
     refuse_unless_text,
@@ -135,8 +136,7 @@ def parse(con: duckdb.DuckDBPyConnection, file: DownloadFile, workdir: Path, int
             *value_checks("value_text", "'for ' || period_label", any_minus=True),
             RowCheck(
                 "period_month + INTERVAL 1 MONTH > download_date",
-                """'month "' || period_label || '" ends after the download date ' || download_date
-                || ': the file is in the wrong download folder, or the folder is misnamed'""",
+                ends_after_download_sql("""'month "' || period_label || '"'"""),
             ),
         ],
     )

@@ -34,7 +34,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from . import html_table, sniff
-from .checks import RowCheck, check_complete_last_line, first_bad_row
+from .checks import RowCheck, check_complete_last_line, ends_after_download_sql, first_bad_row
 from .csv_reader import csv_columns, read_csv_relation, read_first_line
 from .encoding import sniff_text_encoding
 from .files import DownloadFile
@@ -486,8 +486,7 @@ def _long_form(
             *value_checks("value_text", "'for ' || period_label", any_minus=True),
             RowCheck(
                 "make_date(period_year + 1, 1, 1) > download_date",
-                """'year ' || period_year || ' ends after the download date ' || download_date
-                || ': the file is in the wrong download folder, or the folder is misnamed'""",
+                ends_after_download_sql("'year ' || period_year"),
             ),
         ],
         where_label=row_label,

@@ -76,7 +76,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from . import sniff as sniffing
-from .checks import check_header
+from .checks import check_header, ends_after_download
 from .files import DownloadFile
 from .number_check import is_negative, negative_message, not_a_number_message, number
 from .rows import LINEAGE, load_rows
@@ -421,11 +421,7 @@ class _Reader:
         month = dt.date(int(m[1]) + 1911, int(m[2]), 1)
         following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
         if following > self.file.download_date:
-            self.fail(
-                row,
-                f'統計期 "{label}" ends after the download date {self.file.download_date}: the file is in the '
-                "wrong download folder, or the folder is misnamed",
-            )
+            self.fail(row, ends_after_download(f'統計期 "{label}"', self.file.download_date))
         return month
 
     def value(self, row: int, column: int, measure: str, whose: str) -> tuple[float | None, str | None] | None:
