@@ -37,7 +37,7 @@ from orchestration.ingest.loader import load_source
 from orchestration.ingest.sources import SPECS
 from orchestration.settings import DBT_PROJECT_DIR
 
-from .pipeline import copy_shipped_raw, dbt_client
+from .pipeline import NO_DBT_LOG_FILE, copy_shipped_raw, dbt_client
 from .scenario import LATER_MOEA, revise_gta, scale_moea_2024
 from .test_roll_forward import LATER as LATER_GTA
 from .test_roll_forward import _later_gta_download
@@ -108,6 +108,7 @@ class Warehouses:
         os.symlink(warehouse, self.link)
         env = {
             **os.environ,
+            **NO_DBT_LOG_FILE,
             "BULLETIN_WAREHOUSE": str(self.link),
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
             "DO_NOT_TRACK": "1",
