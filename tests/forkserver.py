@@ -71,6 +71,7 @@ def child(request: dict) -> None:
 
     code = 1
     try:
+        os.setsid()  # a session and process group of its own, as a run started from a shell has
         out = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(out, 1)

@@ -120,18 +120,27 @@ class _ForkServer:
             raise RuntimeError(f"the fork server gave no answer within {timeout:.0f} s")
         return json.loads(line)
 
-    def run(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path, timeout: float) -> int:
+    def start(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path) -> int:
+        """Start a child (in a session of its own: its process group is its pid); its pid. The
+        next call must be :meth:`wait` (one child at a time)."""
         proc = self._started()
         request = {"argv": argv, "cwd": str(cwd), "env": env, "stdout": str(out), "stderr": str(err)}
         proc.stdin.write(json.dumps(request) + "\n")
         proc.stdin.flush()
-        pid = self._answer(proc, 60)["pid"]
+        return self._answer(proc, 60)["pid"]
+
+    def wait(self, pid: int, timeout: float) -> int:
+        """The started child's return code (negative: the signal that ended it); killed if it has
+        not ended within ``timeout`` seconds."""
         try:
-            return self._answer(proc, timeout)["returncode"]
+            return self._answer(self.proc, timeout)["returncode"]
         except RuntimeError:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             raise
+
+    def run(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path, timeout: float) -> int:
+        return self.wait(self.start(argv, cwd, env, out, err), timeout)
 
     def close(self) -> None:
         """At the session's end: the server ends when its input does; wait for it (no orphan)."""
@@ -141,6 +150,18 @@ class _ForkServer:
 
 _FORK_SERVER = _ForkServer()
 atexit.register(_FORK_SERVER.close)
+
+
+def start_cli(argv: list[str], cwd: Path, env: dict[str, str], logs: Path) -> int:
+    """Start `python -m orchestration.cli <argv>` as run_cli does, without waiting: the pid of its
+    process, which leads its own process group. Follow with :func:`wait_cli`."""
+    logs.mkdir(parents=True, exist_ok=True)
+    return _FORK_SERVER.start(argv, cwd, env, logs / "cli.stdout", logs / "cli.stderr")
+
+
+def wait_cli(pid: int, timeout: float = 900) -> int:
+    """The return code of the command :func:`start_cli` started (negative: the signal that ended it)."""
+    return _FORK_SERVER.wait(pid, timeout)
 
 
 class _CommandForkServer:

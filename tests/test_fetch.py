@@ -15,7 +15,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from orchestration.ingest.files import IngestError
 from orchestration.ingest.loader import load_source
 
 from .api_server import CENSUS_PATH, COMTRADE_PATHS, HTML_PAGE, Fault, StandIn
-from .pipeline import PROJECT_ROOT, pipeline_env
+from .pipeline import PROJECT_ROOT, pipeline_env, run_cli
 
 API_DATA = Path(__file__).parent / "data" / "api"
 FAST = HttpSettings(connect_timeout=2, read_timeout=5, attempts=3, backoff=0, max_wait=1, spacing=0)
@@ -429,6 +428,8 @@ def test_comtrade_a_first_fetch_leaves_out_a_year_few_have_reported(server, tmp_
 
 
 def _cli_fetch(tmp_path: Path, server: StandIn, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python -m orchestration.cli fetch` (what `make fetch` calls), as a child of this worker's
+    fork server (tests/pipeline.py's run_cli); what it printed is also in dagster_home/logs."""
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir(exist_ok=True)
     shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", dagster_home / "dagster.yaml")
@@ -444,10 +445,9 @@ def _cli_fetch(tmp_path: Path, server: StandIn, env: dict[str, str]) -> subproce
     for name in ("CENSUS_API_KEY", "COMTRADE_API_KEY"):
         if name not in env:
             full.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "fetch", "--first-year", "2023"],
-        cwd=PROJECT_ROOT, env=full, capture_output=True, text=True, timeout=300,
-    )
+    argv = ["fetch", "--first-year", "2023"]
+    code, stdout, stderr = run_cli(argv, PROJECT_ROOT, full, dagster_home / "logs", timeout=300)
+    return subprocess.CompletedProcess(["orchestration.cli", *argv], code, stdout, stderr)
 
 
 @pytest.mark.slow

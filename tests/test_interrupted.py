@@ -3,10 +3,10 @@ publishes the same files as an uninterrupted run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +17,15 @@ import pytest
 from orchestration.publish import files
 from orchestration.publish.files import read_manifest
 
-from .pipeline import PROJECT_ROOT, SHIPPED_RAW, pipeline_env, refuse_in_fast_tests, run_pipeline
+from .pipeline import (
+    PROJECT_ROOT,
+    SHIPPED_RAW,
+    pipeline_env,
+    refuse_in_fast_tests,
+    run_pipeline,
+    start_cli,
+    wait_cli,
+)
 from .publication import data_hashes, differences_beyond_float_noise, without_run
 
 # Every test here reads what full pipeline runs made (make test runs them; make test-fast does not).
@@ -33,26 +41,34 @@ def _published_hashes(publish_dir: Path) -> dict[str, str]:
 def kill_a_run_inside_dbt(env: dict[str, str]) -> None:
     """Start `python -m orchestration.cli run` and SIGKILL it, children and all, inside dbt."""
     refuse_in_fast_tests("a pipeline run")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "run"],
-        cwd=PROJECT_ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    pid = start_cli(["run"], PROJECT_ROOT, env, Path(env["DAGSTER_HOME"]) / "killed-run")
     # wait until the run is inside dbt (a dbt process of this session exists), then kill it all
     deadline = time.monotonic() + 240
     killed_in_dbt = False
-    while time.monotonic() < deadline and proc.poll() is None:
-        children = subprocess.run(
-            ["pgrep", "-s", str(proc.pid), "-f", "dbt build"], capture_output=True, text=True
-        ).stdout.split()
-        if children:
-            time.sleep(3)
-            killed_in_dbt = True
-            break
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    try:
+        while time.monotonic() < deadline and _alive(pid):
+            children = subprocess.run(
+                ["pgrep", "-s", str(pid), "-f", "dbt build"], capture_output=True, text=True
+            ).stdout.split()
+            if children:
+                time.sleep(3)
+                killed_in_dbt = True
+                break
+            time.sleep(0.2)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    finally:
+        wait_cli(pid, timeout=30)
     assert killed_in_dbt, "the run ended before dbt started: nothing was interrupted"
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process has not ended (a child of the fork server, not yet reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 def run_statuses(home: Path) -> list[str]:
