@@ -3,7 +3,14 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The Python the venv is made from (`make PYTHON=/path/to/python3.11 …` to choose): the system's
+# own python3.11 first, where it can make a venv, then python3.11 on the PATH, then python3.
+# A distribution's build (profile-guided and link-time optimized, libpython linked in) runs the
+# pipeline and the tests about 8 % faster, in CPU, than a pyenv build of the same version (a
+# shared libpython, no PGO): a forked run of the shipped data 10.3 s against 11.3 s, and the
+# same publication, byte for byte. An existing .venv is kept whichever Python made it.
+PYTHON ?= $(shell for p in /usr/bin/python3.11 python3.11 python3; do \
+	command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import ensurepip, venv' 2>/dev/null && { command -v "$$p"; break; }; done)
 # Targets are named relative to the project folder (make splits names at spaces, so an absolute
 # path under a folder such as "a b/專案" would name two targets); recipes quote absolute paths.
 VENV := .venv
