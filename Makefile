@@ -55,10 +55,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# dbt's manifest is parsed once here and again only when a dbt file changed,
-# so a refresh does not pay for a re-parse.
+# dbt's manifest is parsed once here and again only when a dbt file changed, so a refresh does
+# not pay for a re-parse (orchestration/project.py's prepare_manifest: with a run's profile, so
+# the first run reuses the parse).
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
-	cd dbt_project && ../$(VENV)/bin/dbt parse --quiet
+	$(VENV)/bin/python -m orchestration.project
 	@touch $(MANIFEST)
 
 $(DAGSTER_HOME_DIR):

@@ -42,7 +42,7 @@ from orchestration.assets.fetch import fetch_assets
 from orchestration.assets.ingest import ingest_assets
 from orchestration.definitions import defs
 from orchestration.ingest.loader import PARSERS, load_source
-from orchestration.project import dbt_project, manifest_is_current, prepare_manifest
+from orchestration.project import dbt_project, manifest_is_current, prepare_manifest, stable_dbt_path_for
 from orchestration.warehouse import (
     WRITES_WAREHOUSE,
     Warehouse,
@@ -214,6 +214,39 @@ def test_a_current_manifest_is_not_parsed_again(monkeypatch):
 
     monkeypatch.setattr(subprocess, "run", no_parse)
     prepare_manifest(dbt_project)
+
+
+def test_dbt_parses_with_the_profile_of_a_runs_build(monkeypatch, tmp_path):
+    """The manifest's parse uses the name a run's `dbt build` knows the warehouse by (the first
+    link slot), so the build can reuse it; and a build with no parse of its own yet starts
+    from it (dbt reuses it only if its profile and vars match)."""
+    import orchestration.assets.dbt_invocation as invocation
+
+    project = SimpleNamespace(
+        project_dir=tmp_path, profiles_dir=tmp_path, target_path=Path("target"),
+        manifest_path=tmp_path / "target" / "manifest.json",
+    )  # fmt: skip
+    calls = []
+
+    def parse(argv, **kwargs):
+        calls.append((argv, kwargs["env"]["BULLETIN_WAREHOUSE"]))
+        project.manifest_path.write_text("{}")
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    monkeypatch.setattr(subprocess, "run", parse)
+    monkeypatch.setenv("BULLETIN_WAREHOUSE", str(tmp_path / "live" / "wh.duckdb"))
+    prepare_manifest(project, force=True)
+    slot_0 = tmp_path / "target" / "warehouse-links" / "0" / "wh.duckdb"
+    assert [(argv[1:], profile) for argv, profile in calls] == [(["parse", "--quiet"], str(slot_0))]
+    assert stable_dbt_path_for(tmp_path / "live" / "wh.duckdb", 0, project) == slot_0
+
+    monkeypatch.setattr(invocation, "dbt_project", project)
+    (tmp_path / "target" / "partial_parse.msgpack").write_bytes(b"the manifest's parse")
+    with invocation.dbt_target_path("step", "run-1-abcdef", slot_0, ["build"]) as target:
+        assert (target / "partial_parse.msgpack").read_bytes() == b"the manifest's parse"
+        (target / "partial_parse.msgpack").write_bytes(b"the build's own")
+    with invocation.dbt_target_path("step", "run-2-abcdef", slot_0, ["build"]) as target:
+        assert (target / "partial_parse.msgpack").read_bytes() == b"the build's own"
 
 
 def test_the_definitions_prepare_the_manifest_before_they_read_it(monkeypatch):

@@ -24,7 +24,7 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource
 from filelock import FileLock, Timeout
 from packaging.version import Version
 
-from ..project import DBT_EXECUTABLE_SETTING, dbt_executable, dbt_project
+from ..project import DBT_EXECUTABLE_SETTING, dbt_executable, dbt_link_slots, dbt_project, stable_dbt_path_for
 
 # dbt target folders (for their logs and run_results.json) and cached parses kept: the newest.
 KEEP_TARGET_FOLDERS = 20
@@ -59,18 +59,6 @@ def dbt_build_args(vars_: Mapping[str, object] | None = None) -> list[str]:
 def dbt_env(dbt_path: Path) -> dict[str, str]:
     """What dbt's profile (dbt_project/profiles.yml) reads the warehouse from: the run's copy."""
     return {"BULLETIN_WAREHOUSE": str(dbt_path)}
-
-
-def dbt_link_slots() -> Path:
-    """Where the names dbt knows working copies by live: in the dbt project's target folder, so
-    that every warehouse of this checkout (the tests make one per run) shares dbt's parses."""
-    return dbt_project.project_dir / dbt_project.target_path / "warehouse-links"
-
-
-def stable_dbt_path_for(live: Path, slot: int) -> Path:
-    """The name dbt knows the run's working copy by: ``<slot>/<warehouse name>``, the same
-    every run that takes the slot (the first free one: almost always 0)."""
-    return dbt_link_slots() / str(slot) / live.name
 
 
 def target_folder_name(step: str, run_id: str, unique: str) -> str:
@@ -130,8 +118,10 @@ def dbt_target_path(step: str, run_id: str, dbt_path: Path, args: Sequence[str])
     command that ran with the same profile and vars, and saving its own for the next one.
 
     dagster-dbt would seed it with target/partial_parse.msgpack, written by whichever
-    `dbt parse` ran last, with whatever profile it had: usually not the run's, so dbt
-    re-parsed everything. The cache is keyed by what dbt checks (warehouse path, vars).
+    `dbt parse` ran last, with whatever profile it had: often not the run's, so dbt re-parsed
+    everything. The cache is keyed by what dbt checks (warehouse path, vars); before the first
+    command of a profile and vars has saved one, it starts from target/partial_parse.msgpack,
+    which prepare_manifest parses with the profile of the first link slot.
     """
     target_root = dbt_project.project_dir / dbt_project.target_path
     cached = target_root / "partial_parse" / f"{partial_parse_key(dbt_path, args)}.msgpack"
@@ -139,6 +129,10 @@ def dbt_target_path(step: str, run_id: str, dbt_path: Path, args: Sequence[str])
     target.mkdir(parents=True)
     if cached.exists():
         shutil.copyfile(cached, target / "partial_parse.msgpack")
+    elif (target_root / "partial_parse.msgpack").exists():
+        # none yet for this profile and vars: the parse prepare_manifest made, with the profile of
+        # the first link slot (dbt reuses it only if its profile and vars are the run's)
+        shutil.copyfile(target_root / "partial_parse.msgpack", target / "partial_parse.msgpack")
     try:
         yield target
     finally:
