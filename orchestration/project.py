@@ -26,10 +26,16 @@ DBT_SOURCE_DIRS = ("models", "seeds", "macros", "tests", "snapshots", "analyses"
 DBT_SOURCE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
 
 
+def dbt_target_root(project: DbtProject = dbt_project) -> Path:
+    """The dbt project's target folder: its manifest and parse, each dbt command's own folder,
+    the cached parses and the warehouse links."""
+    return Path(project.project_dir) / project.target_path
+
+
 def dbt_link_slots(project: DbtProject = dbt_project) -> Path:
     """Where the names dbt knows warehouses by live: in the dbt project's target folder, so that
     every warehouse of this checkout (the tests make one per run) shares dbt's parses."""
-    return Path(project.project_dir) / project.target_path / "warehouse-links"
+    return dbt_target_root(project) / "warehouse-links"
 
 
 def stable_dbt_path_for(live: Path, slot: int, project: DbtProject = dbt_project) -> Path:

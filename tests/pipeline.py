@@ -139,9 +139,6 @@ class _ForkServer:
                 os.kill(pid, signal.SIGKILL)
             raise
 
-    def run(self, argv: list[str], cwd: Path, env: dict[str, str], out: Path, err: Path, timeout: float) -> int:
-        return self.wait(self.start(argv, cwd, env, out, err), timeout)
-
     def close(self) -> None:
         """At the session's end: the server ends when its input does; wait for it (no orphan)."""
         if self.proc is not None and self.proc.poll() is None:
@@ -260,10 +257,13 @@ def run_dbt(args: list[str], project: Path, warehouse: Path, timeout: float = 60
 def run_cli(argv: list[str], cwd: Path, env: dict[str, str], logs: Path, timeout: float = 900) -> tuple[int, str, str]:
     """`python -m orchestration.cli <argv>` in ``cwd`` with ``env``, in a process of its own (a
     child of this worker's fork server); its return code, stdout and stderr (also kept in ``logs``)."""
-    logs.mkdir(parents=True, exist_ok=True)
-    out, err = logs / "cli.stdout", logs / "cli.stderr"
-    code = _FORK_SERVER.run(argv, cwd, env, out, err, timeout)
-    return code, out.read_text(encoding="utf-8", errors="replace"), err.read_text(encoding="utf-8", errors="replace")
+    code = wait_cli(start_cli(argv, cwd, env, logs), timeout)
+    out, err = (_read(logs / f"cli.{stream}") for stream in ("stdout", "stderr"))
+    return code, out, err
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")
 
 
 def run_pipeline(workdir: Path, raw_dir: Path, *, warehouse: Path | None = None) -> PipelineRun:

@@ -24,7 +24,14 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource
 from filelock import FileLock, Timeout
 from packaging.version import Version
 
-from ..project import DBT_EXECUTABLE_SETTING, dbt_executable, dbt_link_slots, dbt_project, stable_dbt_path_for
+from ..project import (
+    DBT_EXECUTABLE_SETTING,
+    dbt_executable,
+    dbt_link_slots,
+    dbt_project,
+    dbt_target_root,
+    stable_dbt_path_for,
+)
 
 # dbt target folders (for their logs and run_results.json) and cached parses kept: the newest.
 KEEP_TARGET_FOLDERS = 20
@@ -123,7 +130,7 @@ def dbt_target_path(step: str, run_id: str, dbt_path: Path, args: Sequence[str])
     command of a profile and vars has saved one, it starts from target/partial_parse.msgpack,
     which prepare_manifest parses with the profile of the first link slot.
     """
-    target_root = dbt_project.project_dir / dbt_project.target_path
+    target_root = dbt_target_root(dbt_project)
     cached = target_root / "partial_parse" / f"{partial_parse_key(dbt_path, args)}.msgpack"
     target = target_root / target_folder_name(step, run_id, uuid.uuid4().hex[:7])
     target.mkdir(parents=True)
